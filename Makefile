@@ -38,8 +38,9 @@ bootstrap: .venv/.synced dbt/target/manifest.json
 demo: bootstrap
 	$(PY) -m hawk_dagster.cli.main demo
 
+# `dagster dev` under a supervisor that stops the whole process tree on Ctrl-C / SIGTERM (see dev_server.py).
 dev: bootstrap
-	.venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p $${HAWK_DAGSTER_PORT:-3000}
+	$(PY) -m hawk_dagster.cli.dev_server --port $${HAWK_DAGSTER_PORT:-3000}
 
 test: bootstrap
 	.venv/bin/pytest $(PYTEST_ARGS)

@@ -1,0 +1,113 @@
+"""`make dev` stops completely: webserver, daemon, code server and run workers gone within 15 s.
+
+The real `make dev` target starts the real processes; the signal reaches them the way a terminal's Ctrl-C
+does (SIGINT to the foreground process group) or the way a service manager stops it (SIGTERM to the top
+process). Every process whose environment carries this test's DAGSTER_HOME must be gone 15 s later.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.webserver import REPO_ROOT, free_port
+
+STOP_LIMIT_SECONDS = 15
+
+
+def processes_with_env(marker: str) -> list[tuple[int, str]]:
+    """(pid, command line) of every process whose environment holds `marker`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker.encode() in environ.split(b"\0"):
+            found.append((int(entry.name), cmdline.strip()))
+    return found
+
+
+def wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/server_info", timeout=2):
+                return
+        except OSError:
+            assert process.poll() is None, log.read_text()[-3000:]
+            time.sleep(0.5)
+    raise AssertionError("make dev did not serve the UI in 240 s\n" + log.read_text()[-3000:])
+
+
+def wait_until_gone(marker: str) -> list[tuple[int, str]]:
+    deadline = time.monotonic() + STOP_LIMIT_SECONDS
+    left = processes_with_env(marker)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.25)
+        left = processes_with_env(marker)
+    return left
+
+
+@pytest.fixture
+def dev_environment(tmp_path: Path, postgres_url: str) -> Iterator[dict[str, str]]:
+    dagster_home = tmp_path / "dagster"
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(dagster_home),
+        "HAWK_LOG_ROOT": str(tmp_path / "logs"),
+        "HAWK_DATABASE_URL": postgres_url,
+        "HAWK_DAGSTER_PORT": str(free_port()),
+    }
+    yield env
+    for pid, _ in processes_with_env(f"DAGSTER_HOME={dagster_home}"):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        pytest.param("sigint-to-group", id="ctrl-c"),
+        pytest.param("sigterm-to-make", id="sigterm"),
+    ],
+)
+def test_make_dev_stops_within_15_seconds(dev_environment: dict[str, str], tmp_path: Path, how: str) -> None:
+    log = tmp_path / "dev.log"
+    marker = f"DAGSTER_HOME={dev_environment['DAGSTER_HOME']}"
+    process = subprocess.Popen(
+        ["make", "dev"],
+        cwd=REPO_ROOT,
+        env=dev_environment,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_until_serving(f"http://127.0.0.1:{dev_environment['HAWK_DAGSTER_PORT']}", process, log)
+        running = processes_with_env(marker)
+        commands = " ".join(command for _, command in running)
+        assert "dagster_webserver" in commands and "dagster._daemon" in commands, commands
+
+        if how == "sigint-to-group":
+            os.killpg(process.pid, signal.SIGINT)
+        else:
+            process.send_signal(signal.SIGTERM)
+        left = wait_until_gone(marker)
+        assert not left, f"still running {STOP_LIMIT_SECONDS} s after {how}: {left}\n" + log.read_text()[-2000:]
+        assert process.wait(timeout=5) is not None
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
