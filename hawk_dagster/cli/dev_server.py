@@ -18,6 +18,7 @@ running. So this supervisor:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -42,10 +43,8 @@ def _group_alive(pgid: int) -> bool:
 
 
 def _kill_group(pgid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _restore_default_signals() -> None:
@@ -112,12 +111,16 @@ def _start_warehouse(env: dict[str, str]) -> Path | None:
     server = EmbeddedPostgres.at()
     was_running = server.running_port() is not None
     env["HAWK_DATABASE_URL"] = server.ensure_running()
-    print(f"hawk dev: warehouse {'running' if was_running else 'started'} under {server.base_dir}", flush=True)
+    print(
+        f"hawk dev: warehouse {'running' if was_running else 'started'} under {server.base_dir}", flush=True
+    )
     return None if was_running else server.base_dir
 
 
 def main(args: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hawk dev", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(
+        prog="hawk dev", description=__doc__.splitlines()[0] if __doc__ else None
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", default=os.environ.get("HAWK_DAGSTER_PORT", "3000"))
     parser.add_argument("--workspace", default="workspace.yaml")

@@ -7,6 +7,7 @@ process). Every process whose environment carries this test's DAGSTER_HOME must 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -71,10 +72,8 @@ def dev_environment(tmp_path: Path, postgres_url: str) -> Iterator[dict[str, str
     }
     yield env
     for pid, _ in processes_with_env(f"DAGSTER_HOME={dagster_home}"):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 @pytest.mark.parametrize(
@@ -106,7 +105,9 @@ def test_make_dev_stops_within_15_seconds(dev_environment: dict[str, str], tmp_p
         else:
             process.send_signal(signal.SIGTERM)
         left = wait_until_gone(marker)
-        assert not left, f"still running {STOP_LIMIT_SECONDS} s after {how}: {left}\n" + log.read_text()[-2000:]
+        assert not left, (
+            f"still running {STOP_LIMIT_SECONDS} s after {how}: {left}\n" + log.read_text()[-2000:]
+        )
         assert process.wait(timeout=5) is not None
     finally:
         if process.poll() is None:
