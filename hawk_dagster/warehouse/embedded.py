@@ -223,7 +223,7 @@ class EmbeddedPostgres:
             raise WarehouseError(
                 f"{self.data_dir} was initialised by PostgreSQL {found} but the embedded server is "
                 f"PostgreSQL {expected} (the {DISTRIBUTION} wheel); nothing was changed. To start afresh: "
-                f"`hawk db stop`, move {self.data_dir} aside and re-import the logs (`hawk import`); "
+                f"`hawk db stop`, move {self.data_dir} aside and re-import the logs (`hawk import <log root>/evals`); "
                 f"to keep the data, pg_dumpall it with PostgreSQL {found}; or set HAWK_DATABASE_URL"
             )
 
