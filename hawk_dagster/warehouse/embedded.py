@@ -216,15 +216,16 @@ class EmbeddedPostgres:
         """Refuse, changing nothing, a cluster initialised by another PostgreSQL major version."""
         try:
             found = (self.data_dir / "PG_VERSION").read_text().strip()
-        except FileNotFoundError:
-            return
+        except OSError:
+            return  # no cluster yet, or another user's (refused when starting)
         expected = server_major_version()
         if found != expected:
             raise WarehouseError(
                 f"{self.data_dir} was initialised by PostgreSQL {found} but the embedded server is "
                 f"PostgreSQL {expected} (the {DISTRIBUTION} wheel); nothing was changed. To start afresh: "
-                f"`hawk db stop`, move {self.data_dir} aside and re-import the logs (`hawk import <log root>/evals`); "
-                f"to keep the data, pg_dumpall it with PostgreSQL {found}; or set HAWK_DATABASE_URL"
+                f"`hawk db stop`, move {self.data_dir} aside and re-import the logs "
+                f"(`hawk import <log root>/evals`); to keep the data, pg_dumpall it with PostgreSQL {found}; "
+                "or set HAWK_DATABASE_URL"
             )
 
     def _bindir(self, user: ServerUser) -> Path:
