@@ -155,5 +155,4 @@ def test_local_eval_set_with_secrets_file_keeps_values_out_of_output(
         if path.is_file():
             assert value.encode() not in path.read_bytes(), path
     store = tmp_path / "hawk-home" / "secrets"
-    stored = list(store.glob("*.json"))
-    assert len(stored) == 1 and oct(stored[0].stat().st_mode & 0o777) == "0o600"
+    assert store.is_dir() and list(store.iterdir()) == []  # the run deleted its secret store when it ended
