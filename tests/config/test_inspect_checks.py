@@ -37,6 +37,21 @@ def test_unknown_top_level_key_is_refused_by_hawk_validate(tmp_path: Path) -> No
     assert "valid eval-set config" not in result.output
 
 
+def test_submit_paths_refuse_it_before_anything_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(eval_set(frobnicate=7)))
+    monkeypatch.setenv("HAWK_DAGSTER_URL", "http://127.0.0.1:9")  # never reached
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    monkeypatch.setenv("HAWK_LOG_ROOT", str(tmp_path / "logs"))
+    for verb in (["eval-set"], ["local", "eval-set"]):
+        result = CliRunner().invoke(cli, [*verb, str(path)])
+        assert result.exit_code == 1, result.output
+        assert "error: frobnicate: unknown key" in result.output
+    assert not (tmp_path / "dagster").exists() and not (tmp_path / "logs").exists()
+
+
 def test_the_run_rejects_that_key_as_validate_says() -> None:
     # what the runner does with an extra key: eval_set(**kwargs) -> GenerateConfig(**kwargs)
     from inspect_ai.model import GenerateConfig
