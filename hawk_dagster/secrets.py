@@ -4,6 +4,9 @@ Locally a secret store is a JSON file only the user can read (`<HAWK_HOME>/secre
 in a 0700 folder); the run config carries its name (`secret_refs`). In a cluster the same name is a
 Kubernetes Secret that the step pod receives through `envFrom` (see `hawk_dagster.k8s`), so the
 values are already in the step's environment.
+
+A local store lives only as long as its run: the step deletes it when it ends, succeeded or failed
+(`release_secret_refs`). Resuming an eval set passes its secrets again, so nothing needs them later.
 """
 
 from __future__ import annotations
@@ -113,8 +116,14 @@ class LocalSecretStore:
         loaded = json.loads(path.read_text())
         return {str(k): str(v) for k, v in loaded.items()}
 
-    def delete(self, ref: str) -> None:
-        self._path(ref).unlink(missing_ok=True)
+    def delete(self, ref: str) -> bool:
+        """Remove the store (and a half-written one); False if there was none."""
+        path = self._path(ref)
+        path.with_suffix(".tmp").unlink(missing_ok=True)
+        if not path.exists():
+            return False
+        path.unlink(missing_ok=True)
+        return True
 
 
 def resolve_secret_refs(refs: Iterable[str], store: LocalSecretStore | None = None) -> dict[str, str]:
@@ -127,3 +136,11 @@ def resolve_secret_refs(refs: Iterable[str], store: LocalSecretStore | None = No
         if found is not None:
             values.update(found)
     return values
+
+
+def release_secret_refs(refs: Iterable[str], store: LocalSecretStore | None = None) -> list[str]:
+    """Delete the referenced local stores once their run has ended; returns the refs deleted.
+
+    A ref with no local file (a Kubernetes Secret, or already released) is left alone."""
+    store = store or LocalSecretStore()
+    return [ref for ref in dict.fromkeys(refs) if store.delete(ref)]

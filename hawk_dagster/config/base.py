@@ -12,6 +12,8 @@ import pydantic
 from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
+from hawk_dagster.config.inspect_surface import GENERATE_CONFIG_FIELDS
+
 if TYPE_CHECKING:
     from inspect_ai.model import GenerateConfig
 
@@ -66,7 +68,7 @@ def secrets_field() -> Any:
 
 
 @functools.cache
-def _generate_config_forbidding_extras() -> type[BaseModel]:
+def generate_config_forbidding_extras() -> type[BaseModel]:
     from inspect_ai.model import GenerateConfig
 
     class GenerateConfigWithExtraForbid(GenerateConfig, extra="forbid"):
@@ -75,12 +77,9 @@ def _generate_config_forbidding_extras() -> type[BaseModel]:
     return GenerateConfigWithExtraForbid
 
 
-@functools.cache
 def generate_config_field_names() -> frozenset[str]:
-    """Names of the fields of inspect_ai's `GenerateConfig` (imports inspect_ai on first call)."""
-    from inspect_ai.model import GenerateConfig
-
-    return frozenset(GenerateConfig.model_fields)
+    """Names of the fields of inspect_ai's `GenerateConfig` (from the generated `inspect_surface`)."""
+    return GENERATE_CONFIG_FIELDS
 
 
 def _describe_generate_config_error(error: Any) -> str:
@@ -103,7 +102,7 @@ def _validate_raw_config(raw_config: dict[str, Any] | None) -> dict[str, Any] | 
             "under extra_body; other get_model() arguments go one level up, next to config)",
         )
     try:
-        _generate_config_forbidding_extras().model_validate(raw_config)
+        generate_config_forbidding_extras().model_validate(raw_config)
     except pydantic.ValidationError as exc:
         problems = "; ".join(_describe_generate_config_error(error) for error in exc.errors())
         raise config_problem(

@@ -17,6 +17,7 @@ import yaml
 
 from hawk_dagster.config.errors import ConfigError, validation_error_lines
 from hawk_dagster.config.evals import RUNNER_OWNED_EVAL_SET_KWARGS, EvalSetConfig, names_inspect_ai
+from hawk_dagster.config.inspect_checks import eval_set_key_errors, scan_filter_errors
 from hawk_dagster.config.scans import ScanConfig
 from hawk_dagster.config.unknown_keys import unknown_key_warnings
 
@@ -120,6 +121,11 @@ def validate_config_data(data: Any, kind: ConfigKind | None = None) -> LoadedCon
                     for key in owned
                 ]
             )
+    surface_errors = (
+        eval_set_key_errors(config) if isinstance(config, EvalSetConfig) else scan_filter_errors(config)
+    )
+    if surface_errors:
+        raise ConfigError(surface_errors)
     warnings = unknown_key_warnings(data, config) + _extra_warnings(data, config)
     return LoadedConfig(config=config, kind=resolved_kind, warnings=warnings)
 

@@ -8,6 +8,7 @@ the union cannot drop keys quietly.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
@@ -245,10 +246,35 @@ class ScannerConfig(RegistryItemConfig):
 
 ScannerPackages = list[PackageConfig[ScannerConfig] | BuiltinConfig[ScannerConfig]]
 
+SCOUT_SCANNER_NAME_RULE = (
+    "Scout stores a scanner under its key lowercased, with every run of characters other than letters "
+    "and digits replaced by '_', leading/trailing '_' removed, 'scanner_' put before a leading digit or "
+    "a SQL word (select, table, from, where, insert, delete), cut to 55 characters"
+)
+_SCOUT_NAME_MAX_LENGTH = 55
+_SCOUT_SQL_RESERVED = frozenset({"select", "table", "from", "where", "insert", "delete"})
+
+
+def scout_scanner_name(key: str) -> str | None:
+    """The name Scout stores a scanner key under (its results file, its rows' `scanner_key`, its summary
+    entry): `inspect_scout._scanjob.safe_scanner_name`, copied so validation needs no inspect_scout
+    (tests/config/test_scanner_keys.py checks they agree). None when Scout cannot name it."""
+    if not key.strip():
+        return None
+    safe = re.sub(r"[^a-zA-Z0-9]+", "_", key).lower().strip("_")
+    if safe and safe[0].isdigit():
+        safe = "scanner_" + safe
+    safe = safe[:_SCOUT_NAME_MAX_LENGTH]
+    if safe in _SCOUT_SQL_RESERVED:
+        safe = f"scanner_{safe}"
+    return safe or None
+
 
 def validate_scanners(scanners: ScannerPackages) -> ScannerPackages:
-    """Every scanner key (`key` or `name`) must be unique across all scanner packages."""
-    counts = Counter(item.scanner_key for package in scanners for item in package.items)
+    """Every scanner key (`key` or `name`) must be unique across all scanner packages, also as Scout
+    names it (Scout would otherwise suffix the names `_1`, `_2`), and nameable by Scout."""
+    keys = [item.scanner_key for package in scanners for item in package.items]
+    counts = Counter(keys)
     duplicates = sorted(key for key, count in counts.items() if count > 1)
     if duplicates:
         raise config_problem(
@@ -256,6 +282,23 @@ def validate_scanners(scanners: ScannerPackages) -> ScannerPackages:
             f"scanner key '{duplicates[0]}' is used by {counts[duplicates[0]]} scanners "
             "(give each of them a unique `key:`)",
         )
+    by_scout_name: dict[str, list[str]] = {}
+    for key in keys:
+        scout_name = scout_scanner_name(key)
+        if scout_name is None:
+            raise config_problem(
+                DUPLICATE_SCANNER_KEY_ERROR,
+                f"scanner key '{key}' has no letter or digit, so Scout cannot name its results "
+                "(give it a `key:` with letters or digits)",
+            )
+        by_scout_name.setdefault(scout_name, []).append(key)
+    for scout_name, same in by_scout_name.items():
+        if len(same) > 1:
+            raise config_problem(
+                DUPLICATE_SCANNER_KEY_ERROR,
+                f"scanner keys {', '.join(repr(key) for key in same)} are all stored by Scout as "
+                f"'{scout_name}' ({SCOUT_SCANNER_NAME_RULE}: give them keys that differ after that)",
+            )
     return scanners
 
 

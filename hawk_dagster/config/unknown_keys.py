@@ -8,8 +8,6 @@ a did-you-mean from the model's own field names. The extras stay in the model.
 from __future__ import annotations
 
 import difflib
-import functools
-import inspect
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -18,15 +16,13 @@ from pydantic import BaseModel, RootModel
 from hawk_dagster.config.base import GetModelArgs, ModelConfig, generate_config_field_names
 from hawk_dagster.config.errors import Path, format_path
 from hawk_dagster.config.evals import EvalSetConfig
+from hawk_dagster.config.inspect_surface import EVAL_SET_PARAMETERS
 from hawk_dagster.config.scans import ScanConfig
 
 
-@functools.cache
 def eval_set_parameter_names() -> frozenset[str]:
-    """Keyword arguments of `inspect_ai.eval_set()` (imports inspect_ai on first call)."""
-    import inspect_ai
-
-    return frozenset(inspect.signature(inspect_ai.eval_set).parameters) - {"kwargs"}
+    """Keyword arguments of `inspect_ai.eval_set()` (from the generated `inspect_surface`)."""
+    return EVAL_SET_PARAMETERS
 
 
 def _input_keys(model_type: type[BaseModel]) -> dict[str, str]:

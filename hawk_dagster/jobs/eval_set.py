@@ -12,7 +12,13 @@ from pydantic import Field
 
 from hawk_dagster.config.evals import EvalSetConfig
 from hawk_dagster.config.loading import ConfigError, validate_config_data
-from hawk_dagster.jobs.step import available_secrets, prepare_runner_venv, run_entry_script, step_failure
+from hawk_dagster.jobs.step import (
+    available_secrets,
+    prepare_runner_venv,
+    releasing_secret_refs,
+    run_entry_script,
+    step_failure,
+)
 from hawk_dagster.runner.entry_eval_set import ERROR_MESSAGE, SUMMARY_MESSAGE
 from hawk_dagster.runner.eval_set import (
     ENTRY_SCRIPT,
@@ -68,6 +74,16 @@ class EvalSetRunConfig(dg.Config):
     tags={"kind": "inspect"},
 )
 def run_eval_set_op(
+    context: dg.OpExecutionContext,
+    config: EvalSetRunConfig,
+    log_store: LogStoreResource,
+    runner: RunnerResource,
+) -> dg.Output[dict[str, Any]]:
+    with releasing_secret_refs(context, runner, config.secret_refs):
+        return run_eval_set_step(context, config, log_store, runner)
+
+
+def run_eval_set_step(
     context: dg.OpExecutionContext,
     config: EvalSetRunConfig,
     log_store: LogStoreResource,

@@ -14,7 +14,13 @@ from pydantic import Field
 from hawk_dagster.config.loading import ConfigError, validate_config_data
 from hawk_dagster.config.scans import ScanConfig
 from hawk_dagster.jobs.eval_set import EXECUTOR_TAG
-from hawk_dagster.jobs.step import available_secrets, prepare_runner_venv, run_entry_script, step_failure
+from hawk_dagster.jobs.step import (
+    available_secrets,
+    prepare_runner_venv,
+    releasing_secret_refs,
+    run_entry_script,
+    step_failure,
+)
 from hawk_dagster.logstore.errors import LogStoreError
 from hawk_dagster.runner.entry_scan import ERROR_MESSAGE, SUMMARY_MESSAGE
 from hawk_dagster.runner.eval_set import default_created_by
@@ -68,6 +74,16 @@ class ScanRunConfig(dg.Config):
     tags={"kind": "inspect"},
 )
 def run_scan_op(
+    context: dg.OpExecutionContext,
+    config: ScanRunConfig,
+    log_store: LogStoreResource,
+    runner: RunnerResource,
+) -> dg.Output[dict[str, Any]]:
+    with releasing_secret_refs(context, runner, config.secret_refs):
+        return run_scan_step(context, config, log_store, runner)
+
+
+def run_scan_step(
     context: dg.OpExecutionContext,
     config: ScanRunConfig,
     log_store: LogStoreResource,

@@ -7,7 +7,8 @@ through Dagster Pipes, and read back one summary (or one error) custom message.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import dagster as dg
 from hawk_dagster.logstore import LogStore, LogStoreError
 from hawk_dagster.runner.pipes import run_with_pipes
 from hawk_dagster.runner.venv import PackageInstallError, RunnerVenv, ensure_runner_venv
-from hawk_dagster.secrets import resolve_secret_refs
+from hawk_dagster.secrets import release_secret_refs, resolve_secret_refs
 from resources.runner import RunnerResource
 
 
@@ -33,6 +34,19 @@ def available_secrets(
 
     secrets = resolve_secret_refs(secret_refs, runner.secret_store())
     return secrets, {**{k: v for k, v in os.environ.items() if v}, **secrets}
+
+
+@contextmanager
+def releasing_secret_refs(
+    context: dg.OpExecutionContext, runner: RunnerResource, secret_refs: Sequence[str]
+) -> Iterator[None]:
+    """Deletes the run's local secret stores when the step ends, whatever the outcome."""
+    try:
+        yield
+    finally:
+        released = release_secret_refs(secret_refs, runner.secret_store())
+        if released:
+            context.log.info(f"deleted the run's local secret store(s): {', '.join(released)}")
 
 
 def prepare_runner_venv(

@@ -85,7 +85,7 @@ def _build_scanners(spec: dict[str, Any], model: Any) -> dict[str, Any]:
     for scanner_spec in spec["scanners"]:
         name, args = scanner_spec["name"], scanner_spec.get("args") or {}
         try:
-            scanners[scanner_spec["key"]] = scanner_create(name, args)
+            scanners[scout_key(scanner_spec)] = scanner_create(name, args)
         except ValueError as exc:
             if "not found" not in str(exc):
                 raise
@@ -125,18 +125,25 @@ def select_transcripts(spec: dict[str, Any]) -> tuple[Any, list[Any] | None, dic
                 base, own if own is not None else global_filter, available_columns=columns, context=context
             )
             ids = filters.transcript_ids(chosen)
-            worklist.append(Worklist(scanner=scanner["key"], transcripts=ids))
+            worklist.append(Worklist(scanner=scout_key(scanner), transcripts=ids))
             counts[scanner["key"]] = len(ids)
         return base, worklist, counts
     except filters.FilterError as exc:
         raise ScanSetupError(str(exc)) from None
 
 
-def _scan_summary(status: Any, model_name: str | None, counts: dict[str, int]) -> dict[str, Any]:
+def scout_key(scanner_spec: dict[str, Any]) -> str:
+    """The name Scout gives a scanner (it lowercases keys and turns other characters into '_')."""
+    return str(scanner_spec.get("scout_key") or scanner_spec["key"])
+
+
+def _scan_summary(
+    status: Any, model_name: str | None, counts: dict[str, int], scout_keys: dict[str, str]
+) -> dict[str, Any]:
     summary = status.summary
     scanners: dict[str, Any] = {}
     for key, selected in counts.items():
-        entry = summary.scanners.get(key) if summary is not None else None
+        entry = summary.scanners.get(scout_keys.get(key, key)) if summary is not None else None
         scanners[key] = {
             "transcripts": selected,
             "scans": entry.scans if entry else 0,
@@ -145,6 +152,7 @@ def _scan_summary(status: Any, model_name: str | None, counts: dict[str, int]) -
             "tokens": entry.tokens if entry else 0,
         }
     errors = list(status.errors or [])
+    configured = {scout: key for key, scout in scout_keys.items()}
     return {
         "model": model_name,
         "scan_id": status.spec.scan_id,
@@ -152,7 +160,11 @@ def _scan_summary(status: Any, model_name: str | None, counts: dict[str, int]) -
         "complete": bool(status.complete),
         "scanners": scanners,
         "errors": [
-            {"scanner": e.scanner, "transcript_id": e.transcript_id, "error": e.error}
+            {
+                "scanner": configured.get(e.scanner, e.scanner),
+                "transcript_id": e.transcript_id,
+                "error": e.error,
+            }
             for e in errors[:MAX_REPORTED_ERRORS]
         ],
         "error_count": len(errors),
@@ -183,7 +195,8 @@ def run(spec: dict[str, Any], pipes: Any | None) -> dict[str, Any]:
             model_roles=model_roles or None,
             **kwargs,
         )
-        results.append(_scan_summary(status, model_name, counts))
+        scout_keys = {scanner["key"]: scout_key(scanner) for scanner in spec["scanners"]}
+        results.append(_scan_summary(status, model_name, counts, scout_keys))
     return {"scan_run_id": spec["scan_run_id"], "results_dir": spec["results_dir"], "scans": results}
 
 

@@ -23,6 +23,7 @@ from psycopg.types.json import Jsonb
 
 from hawk_dagster.logstore import LogStore, ObjectNotFoundError
 from hawk_dagster.scans.result_rows import clean, parquet_record_batches, strip_provider
+from hawk_dagster.scans.spec import SCANNER_KEYS_METADATA
 from hawk_dagster.warehouse.database import to_libpq_url
 from hawk_dagster.warehouse.schema import RAW_SCHEMA
 
@@ -97,7 +98,7 @@ class ScanImportError(RuntimeError):
 
 @dataclass
 class ScannerImport:
-    scanner_key: str  # the parquet's name
+    scanner_key: str  # the configured key (the parquet is named by Scout's name for it)
     parquet_key: str
     rows: int = 0  # result records read (resultsets expanded)
     inserted: int = 0
@@ -201,6 +202,13 @@ def scan_record(spec: Mapping[str, Any], *, location: str, errors: list[str], ke
         "model_generate_config": clean(model.get("config")) or None,
         "model_args": clean(model.get("args")) or None,
     }
+
+
+def configured_scanner_keys(spec: Mapping[str, Any]) -> dict[str, str]:
+    """`{Scout's scanner name: configured key}` for the keys Scout renamed (see `SCANNER_KEYS_METADATA`)."""
+    metadata = spec.get("metadata")
+    keys = metadata.get(SCANNER_KEYS_METADATA) if isinstance(metadata, dict) else None
+    return {str(scout): str(key) for scout, key in keys.items()} if isinstance(keys, dict) else {}
 
 
 def role_records(spec: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -381,10 +389,14 @@ def import_scan_results(
         _sync_model_roles(connection, scan_pk, roles)
         result.model_roles = len(roles)
         samples: dict[str, Any] = {}
+        configured = configured_scanner_keys(spec)
         for parquet_key in parquet_keys:
-            counts = ScannerImport(parquet_key.rsplit("/", 1)[-1][: -len(PARQUET_SUFFIX)], parquet_key)
+            scout_name = parquet_key.rsplit("/", 1)[-1][: -len(PARQUET_SUFFIX)]
+            counts = ScannerImport(configured.get(scout_name, scout_name), parquet_key)
             with store.open_for_read(parquet_key) as handle:
                 for records in parquet_record_batches(handle, batch_size):
+                    for record in records:
+                        record["scanner_key"] = configured.get(record["scanner_key"], record["scanner_key"])
                     if records:
                         _link_samples(connection, records, samples)
                         _upsert_results(connection, scan_pk, records, counts)

@@ -13,16 +13,22 @@ from typing import Any
 from pydantic import BaseModel
 
 from hawk_dagster.config.base import qualified_name
-from hawk_dagster.config.scans import ScanConfig, TranscriptFilterConfig
+from hawk_dagster.config.scans import ScanConfig, TranscriptFilterConfig, scout_scanner_name
 from hawk_dagster.runner.spec import ModelSpec, model_spec
 
 DEFAULT_SCAN_NAME = "scan"
 DEFAULT_DISPLAY = "log"
 DEFAULT_LOG_LEVEL = "info"
+SCANNER_KEYS_METADATA = "hawk_scanner_keys"
+"""Scan metadata entry `{Scout's name: configured key}`, present when Scout renames a key (`Tool-Calls`
+is stored as `tool_calls`); the importer maps the rows' `scanner_key` back with it."""
 
 
 class ScannerRunSpec(BaseModel):
     key: str
+    """The configured key (`key` or `name`): what Hawk reports and stores."""
+    scout_key: str
+    """The name Scout gives the scanner (results file, rows' scanner_key, summary): `scout_scanner_name`."""
     name: str
     args: dict[str, Any] = {}
     filter: dict[str, Any] | None = None
@@ -65,6 +71,7 @@ def scanner_specs(config: ScanConfig) -> list[ScannerRunSpec]:
     specs = [
         ScannerRunSpec(
             key=item.scanner_key,
+            scout_key=scout_scanner_name(item.scanner_key) or item.scanner_key,
             name=qualified_name(package, item),
             args=item.args or {},
             filter=plain_filter(item.filter),
@@ -92,6 +99,9 @@ def scan_metadata(config: ScanConfig, *, scan_run_id: str, created_by: str) -> d
             "eval_set_ids": [source.eval_set_id for source in config.transcripts.sources],
         }
     )
+    renamed = {spec.scout_key: spec.key for spec in scanner_specs(config) if spec.scout_key != spec.key}
+    if renamed:
+        metadata[SCANNER_KEYS_METADATA] = renamed
     return metadata
 
 

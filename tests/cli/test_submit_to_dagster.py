@@ -82,6 +82,8 @@ def test_hawk_eval_set_submits_a_run_that_succeeds(
     status = wait_for_run(url, run_id)
     assert status == DagsterRunStatus.SUCCESS
     assert len(list((tmp_path / "logs" / "evals" / eval_set_id).glob("*.eval"))) == 1
+    # the run step deleted the secret store the CLI wrote for it (the CLI returned at submit)
+    assert not (tmp_path / "hawk-home" / "secrets" / f"hawk-secrets-{eval_set_id}.json").exists()
 
     for path in (tmp_path / "dagster").rglob("*"):
         if path.is_file():

@@ -168,12 +168,12 @@ def test_runner_owned_eval_set_kwargs_are_errors() -> None:
     ]
 
 
-def test_unknown_top_level_key_warns_with_did_you_mean_and_is_kept() -> None:
-    loaded = load_ok(eval_set(epoch=3))
-    assert loaded.warnings == [
-        "unknown key 'epoch' at top level: it will be passed to inspect_ai.eval_set() as is (did you mean 'epochs'?)"
+def test_unknown_top_level_key_eval_set_would_reject_is_an_error_with_did_you_mean() -> None:
+    assert config_error_lines(eval_set(epoch=3)) == [
+        "epoch: unknown key: it is not a hawk field, an inspect_ai.eval_set() argument or a GenerateConfig "
+        "setting, so eval_set() would fail the run with 'Unknown GenerateConfig field(s): epoch' "
+        "(did you mean 'epochs'? remove it or fix its name)"
     ]
-    assert loaded.config.model_extra == {"epoch": 3}
 
 
 def test_eval_set_passthrough_kwargs_warn_without_suggestion() -> None:
@@ -243,7 +243,10 @@ def test_free_form_values_and_aliases_do_not_warn() -> None:
     )
     assert load_ok(data).warnings == []
     scan_data = scan(
-        transcripts={"sources": [], "filter": {"where": [{"not": [{"a": 1}]}, {"or": [{"b": 1}, {"c": 2}]}]}}
+        transcripts={
+            "sources": [],
+            "filter": {"where": [{"not": [{"id": 1}]}, {"or": [{"model": 1}, {"epoch": 2}]}]},
+        }
     )
     assert load_ok(scan_data).warnings == []
 

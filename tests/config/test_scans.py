@@ -64,7 +64,7 @@ def test_field_conditions(condition: Any, expected: Any) -> None:
 
 def test_not_and_or_conditions_use_their_aliases() -> None:
     entries = parsed_where(
-        {"eval_status": "success", "metadata.nested.deep": 1},
+        {"eval_status": "success", "sample_metadata.nested.deep": 1},
         {"not": [{"model": {"like": "mock%"}}]},
         {"or": [{"score": 1}, {"score": 0}, {"or": [{"id": "a"}, {"id": "b"}]}]},
     )

@@ -122,16 +122,32 @@ def test_a_filter_matching_nothing_is_a_visible_outcome_not_a_crash(
 def test_unknown_filter_column_fails_with_the_column_and_the_valid_ones(
     source_logs: LogRoot, dagster_instance: dg.DagsterInstance
 ) -> None:
+    # a column Scout never has: refused by the config validation (as `hawk validate` does)
     scanner = {"name": "tool_call_counter", "filter": {"where": [{"taskset": "arith"}]}}
     config = scan_config(scanners=[package("hawk_examples", scanner)])
     result = run_scan_job(config, source_logs, dagster_instance, scan_run_id="unknown-column-1")
     assert not result.success
     message = failure_text(result)
-    assert "scanners[tool_call_counter].filter.where" in message
+    assert "scanners[0].items[0].filter.where[0].taskset" in message
     assert "unknown transcript column 'taskset'" in message and "did you mean 'task_set'?" in message
     assert "valid columns:" in message and "sample_metadata" in message
     assert "Traceback" not in message
     assert scan_id_dirs(source_logs, "unknown-column-1") == []
+
+
+def test_unknown_score_column_fails_at_run_time_with_the_columns_of_the_logs(
+    source_logs: LogRoot, dagster_instance: dg.DagsterInstance
+) -> None:
+    # score_<scorer> columns depend on the logs, so the run checks them against Scout's index
+    scanner = {"name": "tool_call_counter", "filter": {"where": [{"score_mach": "C"}]}}
+    config = scan_config(scanners=[package("hawk_examples", scanner)])
+    result = run_scan_job(config, source_logs, dagster_instance, scan_run_id="unknown-column-2")
+    assert not result.success
+    message = failure_text(result)
+    assert "scanners[tool_call_counter].filter.where" in message
+    assert "unknown transcript column 'score_mach'" in message and "did you mean 'score_match'?" in message
+    assert "Traceback" not in message
+    assert scan_id_dirs(source_logs, "unknown-column-2") == []
 
 
 def test_missing_source_eval_set_fails_before_the_scan_starts(
