@@ -42,6 +42,10 @@ class EvalImportResult(BaseModel):
     samples_skipped: int = Field(
         default=0, description="Samples left linked to a newer eval (sample relinking rule), not written."
     )
+    samples_removed: int = Field(
+        default=0,
+        description="Samples of the eval that an earlier import wrote and this file no longer holds: deleted.",
+    )
     attempts: int = Field(
         default=0, description="Transactions tried (deadlocks and serialization failures retry)."
     )
