@@ -6,8 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from hawk_dagster.warehouse.schema import EVAL_TABLES
+
 ImportOutcome = Literal["imported", "skipped", "failed"]
-ROW_TABLES = ("eval", "sample", "score", "message", "sample_model", "model_role")
+ROW_TABLES = EVAL_TABLES
 
 
 def empty_row_counts() -> dict[str, int]:
