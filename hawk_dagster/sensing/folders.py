@@ -64,7 +64,7 @@ class FolderKind:
 
 class FolderState(BaseModel):
     fingerprint: str = ""
-    active_at: float = 0.0  # epoch seconds: newest modification among the folder's ready files
+    active_at: float = 0.0  # epoch seconds: newest object in the folder when its files last changed
     deferred: int = 0  # files held back as still being written
     examined_at: float = 0.0  # epoch seconds of the last tick that listed the folder's files
 
