@@ -8,11 +8,11 @@ The cursor keeps, per folder, a fingerprint of its ready files (key + etag of ea
 last written; and the backlog: folders listed by an earlier tick but not examined yet. A tick lists the
 folders once (one level), then lists the files of at most `max_folders_per_tick` of them, in this order:
 
-1. folders the caller names as hot (e.g. eval sets with a recent Dagster run), seen or not;
+1. folders not examined yet that the caller names as hot (e.g. eval sets with a recent Dagster run);
 2. folders that appeared since the previous tick (not in the cursor, not in its backlog);
 3. up to half a tick of the backlog;
-4. known folders written within `hot_window`, or holding files still being written, least recently
-   examined first;
+4. known folders named hot, written within `hot_window`, or holding files still being written, least
+   recently examined first (a rotation: many of them share the ticks rather than starve the rest);
 5. the rest of the backlog;
 6. a round-robin slice (`cold_folders_per_tick`) of the other known folders, so a file rewritten in an
    old folder is found without relisting everything each tick.
@@ -197,16 +197,20 @@ def plan_tick(
         arrived = _newest_first(store, prefix, arrived, is_importable, rank_max_objects, plan)
     hot_names = set(hot_folders)
     queue = arrived + waiting
+    hot_unseen = [name for name in queue if name in hot_names]
     recent = [
         name
         for name in names
         if name in known
-        and name not in hot_names
-        and (known[name].deferred or now.timestamp() - known[name].active_at < hot_window.total_seconds())
+        and (
+            name in hot_names
+            or known[name].deferred
+            or now.timestamp() - known[name].active_at < hot_window.total_seconds()
+        )
     ]
     recent.sort(key=lambda name: known[name].examined_at)  # least recently examined first: a rotation
     recent_set = set(recent)
-    cold_pool = [name for name in names if name in known and name not in hot_names and name not in recent_set]
+    cold_pool = [name for name in names if name in known and name not in recent_set]
     after = plan.cursor.round_robin_after
     cold = ([n for n in cold_pool if n > after] + [n for n in cold_pool if n <= after])[
         :cold_folders_per_tick
@@ -214,7 +218,7 @@ def plan_tick(
     backlog = [n for n in waiting if n not in hot_names]
     half = max_folders_per_tick // 2  # the backlog's share when recent folders would fill the tick
     order = (
-        [n for n in names if n in hot_names]
+        hot_unseen
         + [n for n in arrived if n not in hot_names]
         + backlog[:half]
         + recent

@@ -153,3 +153,16 @@ def test_a_damaged_cursor_does_not_stop_the_tick(tmp_path: Path) -> None:
     assert (
         datetime.now(UTC).timestamp() - FolderCursor.parse(result.cursor)[0].folders["set-a"].active_at < 600
     )
+
+
+def test_folders_of_recent_runs_go_first_without_starving_the_backlog(tmp_path: Path) -> None:
+    _old_backlog(tmp_path, 300)
+    store = LogStore.from_root(str(tmp_path))
+    running = [f"set-{number:05d}" for number in range(100, 130)]  # old folders of 30 recent runs
+    plan = plan_tick(store, FolderCursor(), EVAL_SET_FOLDERS, hot_folders=running, max_folders_per_tick=10)
+    assert set(plan.examined) <= set(running) and len(plan.examined) == 10  # runs first, whatever their age
+    examined: set[str] = set(plan.examined)
+    for _ in range(60):  # 30 hot folders keep coming back, yet the backlog drains at 5 a tick (half)
+        plan = plan_tick(store, plan.cursor, EVAL_SET_FOLDERS, hot_folders=running, max_folders_per_tick=10)
+        examined |= set(plan.examined)
+    assert len(examined) == 300 and not plan.cursor.backlog
