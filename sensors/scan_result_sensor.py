@@ -1,6 +1,5 @@
 """`scan_result_sensor`: new or rewritten Scout results in the log store → import runs, one per scan run."""
 
-
 from assets.scan_imports import import_scan_results_asset, import_scan_results_job
 from hawk_dagster.jobs.scan import SCAN_JOB, SCAN_RUN_ID_TAG
 from hawk_dagster.sensing.scan_results import SCAN_RUN_FOLDERS, scan_dir_keys
