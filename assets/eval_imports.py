@@ -13,11 +13,10 @@ from pydantic import Field
 from hawk_dagster.import_checks import warehouse_counts
 from hawk_dagster.importer import EvalImportResult, import_eval_logs
 from hawk_dagster.sensing.eval_logs import is_importable_log_key
+from hawk_dagster.warehouse.schema import EVAL_TABLES, RAW_SCHEMA
 from resources.log_store import LogStoreResource
 from resources.warehouse import WarehouseResource
 
-RAW_SCHEMA = "hawk_raw"
-EVAL_TABLES = ("eval", "sample", "score", "message", "sample_model", "model_role")
 IMPORT_EVAL_LOGS = "import_eval_logs"
 
 eval_sets_partitions = dg.DynamicPartitionsDefinition(name="eval_sets")
@@ -45,7 +44,7 @@ class EvalImportConfig(dg.Config):
             partitions_def=eval_sets_partitions,
             group_name="raw",
             kinds={"postgres"},
-            description=f"hawk_raw.{table}: rows imported from the eval set's Inspect logs.",
+            description=f"{RAW_SCHEMA}.{table}: rows imported from the eval set's Inspect logs.",
         )
         for table in EVAL_TABLES
     ],
@@ -85,6 +84,7 @@ def import_eval_logs_asset(
         "files_imported": sum(r.outcome == "imported" for r in results),
         "files_skipped": sum(r.outcome == "skipped" for r in results),
         "files_failed": sum(r.outcome == "failed" for r in results),
+        "samples_removed": sum(r.samples_removed for r in results),
         "bytes_read": sum(r.bytes_read for r in results),
         "duration_seconds": round(sum(r.duration_seconds for r in results), 3),
     }

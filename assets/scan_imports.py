@@ -9,13 +9,14 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from assets.eval_imports import raw_key
 from hawk_dagster.logstore import SCANS_PREFIX
 from hawk_dagster.scans.importer import import_scan_results
 from hawk_dagster.sensing.scan_results import is_scan_result_key, scan_dir_keys
+from hawk_dagster.warehouse.schema import RAW_SCHEMA, SCAN_TABLES
 from resources.log_store import LogStoreResource
 from resources.warehouse import WarehouseResource
 
-SCAN_TABLES = ("scan", "scanner_result")
 IMPORT_SCAN_RESULTS = "import_scan_results"
 
 scan_runs_partitions = dg.DynamicPartitionsDefinition(name="scan_runs")
@@ -33,11 +34,11 @@ class ScanImportConfig(dg.Config):
     name=IMPORT_SCAN_RESULTS,
     specs=[
         dg.AssetSpec(
-            dg.AssetKey(["hawk_raw", table]),
+            raw_key(table),
             partitions_def=scan_runs_partitions,
             group_name="raw",
             kinds={"postgres"},
-            description=f"hawk_raw.{table}: rows imported from the scan run's Scout results.",
+            description=f"{RAW_SCHEMA}.{table}: rows imported from the scan run's Scout results.",
         )
         for table in SCAN_TABLES
     ],
@@ -69,7 +70,7 @@ def import_scan_results_asset(
         )
     for table in SCAN_TABLES:
         yield dg.MaterializeResult(
-            asset_key=dg.AssetKey(["hawk_raw", table]),
+            asset_key=raw_key(table),
             metadata={"scan_dirs": len(dirs), "rows_written": rows, "failed": len(failures)},
         )
     if failures:
@@ -78,6 +79,6 @@ def import_scan_results_asset(
 
 import_scan_results_job = dg.define_asset_job(
     "scan_result_import",
-    selection=dg.AssetSelection.assets(*[dg.AssetKey(["hawk_raw", t]) for t in SCAN_TABLES]),
+    selection=dg.AssetSelection.assets(*[raw_key(t) for t in SCAN_TABLES]),
     description="Import a scan run's Scout results into the raw warehouse tables.",
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from hawk_dagster.warehouse.database import connect
+from hawk_dagster.warehouse.schema import RAW_SCHEMA
 
 
 def warehouse_counts(database_url: str, eval_ids: Iterable[str]) -> dict[str, tuple[int, int]]:
@@ -12,12 +13,12 @@ def warehouse_counts(database_url: str, eval_ids: Iterable[str]) -> dict[str, tu
     ids = sorted(set(eval_ids))
     if not ids:
         return {}
-    query = """
+    query = f"""
         SELECT e.id,
-               (SELECT count(*) FROM hawk_raw.sample s WHERE s.eval_pk = e.pk),
-               (SELECT count(*) FROM hawk_raw.score sc JOIN hawk_raw.sample s ON s.pk = sc.sample_pk
+               (SELECT count(*) FROM {RAW_SCHEMA}.sample s WHERE s.eval_pk = e.pk),
+               (SELECT count(*) FROM {RAW_SCHEMA}.score sc JOIN {RAW_SCHEMA}.sample s ON s.pk = sc.sample_pk
                  WHERE s.eval_pk = e.pk AND NOT sc.is_intermediate)
-          FROM hawk_raw.eval e
+          FROM {RAW_SCHEMA}.eval e
          WHERE e.id = ANY(%s)
     """
     with connect(database_url) as conn:

@@ -1,55 +1,24 @@
 """`eval_log_sensor`: new or rewritten eval logs in the log store → import runs, one per eval set."""
 
-from datetime import UTC, datetime, timedelta
+from typing import Any
 
-import dagster as dg
-
-from assets.eval_imports import IMPORT_EVAL_LOGS, eval_sets_partitions, import_eval_logs_job
+from assets.eval_imports import import_eval_logs_asset, import_eval_logs_job
 from hawk_dagster.jobs.eval_set import EVAL_SET_ID_TAG, EVAL_SET_JOB
-from hawk_dagster.sensing.eval_logs import EvalLogCursor, cursor_json, plan_tick
-from resources.log_store import LogStoreResource
-
-RECENT_RUNS_WINDOW = timedelta(days=1)
-
-
-def _eval_sets_with_recent_runs(instance: dg.DagsterInstance, now: datetime) -> set[str]:
-    runs = instance.get_runs(
-        filters=dg.RunsFilter(job_name=EVAL_SET_JOB, created_after=now - RECENT_RUNS_WINDOW), limit=200
-    )
-    return {run.tags[EVAL_SET_ID_TAG] for run in runs if EVAL_SET_ID_TAG in run.tags}
+from hawk_dagster.sensing.eval_logs import EVAL_SET_FOLDERS
+from hawk_dagster.sensing.folders import FolderRequest
+from sensors.folder_sensor import FolderImports, folder_sensor
 
 
-@dg.sensor(
-    name="eval_log_sensor",
-    job=import_eval_logs_job,
+def _import_logs(request: FolderRequest) -> dict[str, Any]:
+    return {"keys": request.keys}
+
+
+eval_log_sensor = folder_sensor(
+    "eval_log_sensor",
+    EVAL_SET_FOLDERS,
+    FolderImports(
+        import_eval_logs_job, import_eval_logs_asset, _import_logs, (EVAL_SET_JOB, EVAL_SET_ID_TAG)
+    ),
     minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches <log root>/evals/ and imports new or rewritten .eval logs, per eval set.",
 )
-def eval_log_sensor(context: dg.SensorEvaluationContext, log_store: LogStoreResource) -> dg.SensorResult:
-    now = datetime.now(UTC)
-    cursor = EvalLogCursor.parse(context.cursor)
-    hot = _eval_sets_with_recent_runs(context.instance, now)
-    plan = plan_tick(log_store.get_client(), cursor, now=now, hot_eval_sets=hot)
-    for error in plan.errors:
-        context.log.warning(error)
-    for eval_set_id, keys in plan.deferred.items():
-        context.log.info(f"{eval_set_id}: {len(keys)} log(s) still being written, deferred")
-    new_partitions = sorted({r.eval_set_id for r in plan.requests})
-    run_requests = [
-        dg.RunRequest(
-            run_key=request.run_key,
-            partition_key=request.eval_set_id,
-            run_config={"ops": {IMPORT_EVAL_LOGS: {"config": {"keys": request.keys}}}},
-            tags={EVAL_SET_ID_TAG: request.eval_set_id},
-        )
-        for request in plan.requests
-    ]
-    return dg.SensorResult(
-        run_requests=run_requests,
-        dynamic_partitions_requests=[eval_sets_partitions.build_add_request(new_partitions)]
-        if new_partitions
-        else [],
-        cursor=cursor_json(plan.cursor),
-        skip_reason=None if run_requests else f"no new eval logs ({len(plan.examined)} eval set(s) examined)",
-    )

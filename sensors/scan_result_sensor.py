@@ -1,53 +1,21 @@
 """`scan_result_sensor`: new or rewritten Scout results in the log store → import runs, one per scan run."""
 
-from datetime import UTC, datetime
+from assets.scan_imports import import_scan_results_asset, import_scan_results_job
+from hawk_dagster.jobs.scan import SCAN_JOB, SCAN_RUN_ID_TAG
+from hawk_dagster.sensing.scan_results import SCAN_RUN_FOLDERS, scan_dir_keys
+from sensors.folder_sensor import FolderImports, folder_sensor
 
-import dagster as dg
+SCAN_RUN_IMPORTS = FolderImports(
+    import_scan_results_job,
+    import_scan_results_asset,
+    lambda request: {"scan_dirs": scan_dir_keys(request.keys)},
+    written_by=(SCAN_JOB, SCAN_RUN_ID_TAG),
+)
 
-from assets.scan_imports import IMPORT_SCAN_RESULTS, import_scan_results_job, scan_runs_partitions
-from hawk_dagster.logstore import SCANS_PREFIX
-from hawk_dagster.sensing.eval_logs import EvalLogCursor, cursor_json, plan_tick
-from hawk_dagster.sensing.scan_results import is_scan_result_key, scan_dir_keys, scan_result_ready
-from resources.log_store import LogStoreResource
-
-SCAN_RUN_ID_TAG = "hawk/scan_run_id"
-
-
-@dg.sensor(
-    name="scan_result_sensor",
-    job=import_scan_results_job,
+scan_result_sensor = folder_sensor(
+    "scan_result_sensor",
+    SCAN_RUN_FOLDERS,
+    SCAN_RUN_IMPORTS,
     minimum_interval_seconds=30,
-    default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches <log root>/scans/ and imports finished scanner results, per scan run.",
 )
-def scan_result_sensor(context: dg.SensorEvaluationContext, log_store: LogStoreResource) -> dg.SensorResult:
-    plan = plan_tick(
-        log_store.get_client(),
-        EvalLogCursor.parse(context.cursor),
-        now=datetime.now(UTC),
-        prefix=SCANS_PREFIX,
-        is_importable=is_scan_result_key,
-        is_ready=scan_result_ready,
-    )
-    for error in plan.errors:
-        context.log.warning(error)
-    run_requests = [
-        dg.RunRequest(
-            run_key=request.run_key,
-            partition_key=request.eval_set_id,
-            run_config={"ops": {IMPORT_SCAN_RESULTS: {"config": {"scan_dirs": scan_dir_keys(request.keys)}}}},
-            tags={SCAN_RUN_ID_TAG: request.eval_set_id},
-        )
-        for request in plan.requests
-    ]
-    new_partitions = sorted({r.eval_set_id for r in plan.requests})
-    return dg.SensorResult(
-        run_requests=run_requests,
-        dynamic_partitions_requests=[scan_runs_partitions.build_add_request(new_partitions)]
-        if new_partitions
-        else [],
-        cursor=cursor_json(plan.cursor),
-        skip_reason=None
-        if run_requests
-        else f"no new scan results ({len(plan.examined)} scan run(s) examined)",
-    )

@@ -62,6 +62,7 @@ class _Attempt:
     header_scores: int | None = None
     rows: dict[str, int] = field(default_factory=empty_row_counts)
     samples_skipped: int = 0
+    samples_removed: int = 0
     bytes_read: int = 0
     attempts: int = 0
     connected: bool = False  # the database was reached at least once
@@ -88,7 +89,7 @@ def import_eval_log(database_url: str, store: LogStore, key: str, *, force: bool
     except Exception as error:  # one bad file must not stop the others: report it
         outcome, reason = "failed", describe_error(error, database_url)
         attempt.rows = empty_row_counts()
-        attempt.samples_skipped = 0
+        attempt.samples_skipped = attempt.samples_removed = 0
         _record_failure(database_url, attempt, reason)
         log.warning("import of %s failed: %s", attempt.location, reason)
     header = attempt.header
@@ -106,6 +107,7 @@ def import_eval_log(database_url: str, store: LogStore, key: str, *, force: bool
         header_scores=attempt.header_scores,
         log_status=header.status if header else None,
         samples_skipped=attempt.samples_skipped,
+        samples_removed=attempt.samples_removed,
         attempts=attempt.attempts,
     )
 
@@ -247,6 +249,10 @@ def _write(
     eval_id = header.eval_id
     _lock(connection, f"task:{attempt.eval_set_id}/{header.eval.task_id}", f"eval:{eval_id}")
     with connection.transaction():
+        killed = connection.execute(merge.MARK_KILLED_IMPORT, (eval_id,)).fetchone()
+    if killed is not None:
+        log.warning("eval %s: %s; importing it again", eval_id, killed[0])
+    with connection.transaction():
         reason = _skip_reason(connection, eval_id, attempt, reader)
     if reason and not force:
         _count_header_samples(archive, header, attempt)
@@ -263,6 +269,7 @@ def _write(
         )
     attempt.rows = summary.rows
     attempt.samples_skipped = summary.staged_samples - summary.rows["sample"]
+    attempt.samples_removed = summary.samples_removed
 
 
 def _parsed_samples(archive: LogArchive, eval_id: str) -> Iterator[tuple[SampleRows, int]]:

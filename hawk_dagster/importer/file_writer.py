@@ -38,6 +38,7 @@ BATCH_MAX_SAMPLES = 125
 class WriteSummary:
     rows: dict[str, int] = field(default_factory=empty_row_counts)
     staged_samples: int = 0
+    samples_removed: int = 0  # samples of the eval that the file no longer holds, deleted
 
 
 @dataclass(frozen=True)
@@ -173,5 +174,9 @@ class FileWriter:
         if values["model"] != target.model:
             counts["sample_model"] += merge.execute_count(
                 connection, merge.INSERT_EVAL_MODEL_SAMPLE_MODELS, {"model": values["model"]}
+            )
+        if not target.is_new:
+            self.summary.samples_removed = merge.execute_count(
+                connection, merge.DELETE_REMOVED_SAMPLES, {"eval_pk": target.pk}
             )
         connection.execute(merge.MARK_SUCCESS, (target.pk,))

@@ -4,13 +4,12 @@ logs of older and newer Inspect versions import)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hawk_dagster.importer.errors import LogFormatError
-
-EvalStatus = Literal["started", "success", "cancelled", "error"]
+from hawk_dagster.warehouse.schema import EvalStatus
 
 
 class _Lenient(BaseModel):
@@ -105,8 +104,21 @@ def parse_header(document: dict[str, Any], name: str) -> LogHeader:
     try:
         return LogHeader.model_validate(document)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
         raise LogFormatError(
-            f"the header of {name} is not an Inspect eval header ({where}: {first['msg']})"
+            f"the header of {name} is not an Inspect eval header ({describe(error)})"
         ) from error
+
+
+def describe(error: ValidationError) -> str:
+    """Every problem of a validation error, missing fields named together: `missing eval.task,
+    eval.model; status: Input should be ...`."""
+    missing: list[str] = []
+    other: list[str] = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"])
+        if problem["type"] == "missing":
+            missing.append(where)
+        else:
+            other.append(f"{where}: {problem['msg']}")
+    parts = ([f"missing {', '.join(missing)}"] if missing else []) + other
+    return "; ".join(parts)

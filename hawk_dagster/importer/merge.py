@@ -6,7 +6,9 @@
   first_imported_at), then created_at and the eval id as tie-breakers; a `started` eval (a crash
   remnant) ranks below every finished eval, so its samples never take over from the finished run that
   resumed it. Samples of a re-imported eval that the file now lists under another uuid for the same
-  (id, epoch) are deleted first.
+  (id, epoch) are deleted first, and those the file no longer holds at all are deleted at the end
+  (their scores, messages and models with them): after an import the eval holds exactly the file's
+  samples, less those a higher-ranked eval owns.
 - score: upserted on (sample, scorer); scorers missing from the new file are kept (as Hawk does).
 - message: upserted on (sample, message_order); rows beyond the sample's new message count deleted.
 - sample_model: inserted, never deleted; model_role: upserted on (eval, role), stale roles kept.
@@ -98,8 +100,8 @@ def _eval_values() -> str:
 def _eval_upsert(on_conflict_set: str) -> str:
     columns = ", ".join(_EVAL_COLUMNS)
     return (
-        f"INSERT INTO {S}.eval ({columns}, created_at) "
-        f"VALUES ({_eval_values()}, COALESCE(%(created)s::timestamptz, now())) "
+        f"INSERT INTO {S}.eval ({columns}, created_at, import_started_at) "
+        f"VALUES ({_eval_values()}, COALESCE(%(created)s::timestamptz, now()), now()) "
         f"ON CONFLICT (id) DO UPDATE SET {on_conflict_set} "
         # the effective timestamp as text: '-infinity' has no Python datetime
         f"RETURNING pk, ({EFFECTIVE_TIMESTAMP.format(e=f'{S}.eval')})::text, (xmax = 0) AS inserted, "
@@ -128,8 +130,16 @@ UPDATE_EVAL_MODELS = (
 )
 
 MARK_IMPORTING = (
-    f"UPDATE {S}.eval SET import_status = 'importing', import_error = NULL, updated_at = statement_timestamp() "
-    "WHERE id = %s"
+    f"UPDATE {S}.eval SET import_status = 'importing', import_error = NULL, import_started_at = now(), "
+    "updated_at = statement_timestamp() WHERE id = %s"
+)
+
+# Run under the eval's import lock: an eval still 'importing' then was left so by a killed import.
+MARK_KILLED_IMPORT = (
+    f"UPDATE {S}.eval SET import_status = 'failed', "
+    "import_error = 'the import started at ' || COALESCE(import_started_at::text, 'an unknown time') "
+    "|| ' never finished (its process was killed or lost the database)', updated_at = statement_timestamp() "
+    "WHERE id = %s AND import_status = 'importing' RETURNING import_error"
 )
 
 MARK_SUCCESS = (
@@ -148,6 +158,13 @@ UPSERT_MODEL_ROLE = (
 DELETE_REPLACED_SAMPLES = (
     f"DELETE FROM {S}.sample AS s USING {STAGED_SAMPLE} AS t "
     "WHERE s.eval_pk = %(eval_pk)s AND s.id = t.id AND s.epoch = t.epoch AND s.uuid <> t.uuid"
+)
+
+# Samples of this eval that the file no longer holds (run after the last batch: WRITTEN_SAMPLE then
+# lists every sample the file linked to this eval).
+DELETE_REMOVED_SAMPLES = (
+    f"DELETE FROM {S}.sample AS s WHERE s.eval_pk = %(eval_pk)s "
+    f"AND NOT EXISTS (SELECT 1 FROM {WRITTEN_SAMPLE} AS w WHERE w.pk = s.pk)"
 )
 
 # the staged sample columns, less `limit` (cast to its enum separately below)

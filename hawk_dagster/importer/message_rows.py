@@ -7,22 +7,9 @@ from typing import Any
 
 from hawk_dagster.importer.attachments import Attachments
 from hawk_dagster.importer.jsonvalues import clean_text, dumps, optional_text
+from hawk_dagster.warehouse import schema
 
-# hawk_raw.tool_error_type; newer Inspect types ("cancelled", "sandbox_unavailable") map to "unknown"
-TOOL_ERROR_TYPES = frozenset(
-    {
-        "parsing",
-        "timeout",
-        "unicode_decode",
-        "permission",
-        "file_not_found",
-        "is_a_directory",
-        "limit",
-        "approval",
-        "unknown",
-        "output_limit",
-    }
-)
+TOOL_ERROR_TYPES = frozenset(schema.TOOL_ERROR_TYPES)
 EMPTY_OBJECT = "{}"
 
 MESSAGE_COLUMNS = (

@@ -6,8 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from hawk_dagster.warehouse.schema import EVAL_TABLES
+
 ImportOutcome = Literal["imported", "skipped", "failed"]
-ROW_TABLES = ("eval", "sample", "score", "message", "sample_model", "model_role")
+ROW_TABLES = EVAL_TABLES
 
 
 def empty_row_counts() -> dict[str, int]:
@@ -41,6 +43,10 @@ class EvalImportResult(BaseModel):
     )
     samples_skipped: int = Field(
         default=0, description="Samples left linked to a newer eval (sample relinking rule), not written."
+    )
+    samples_removed: int = Field(
+        default=0,
+        description="Samples of the eval that an earlier import wrote and this file no longer holds: deleted.",
     )
     attempts: int = Field(
         default=0, description="Transactions tried (deadlocks and serialization failures retry)."

@@ -14,6 +14,7 @@ from hawk_dagster.importer.jsonvalues import clean_text, dumps, optional_dumps, 
 from hawk_dagster.importer.message_rows import MessageRow, message_rows
 from hawk_dagster.importer.model_names import called_model_name, resolve_model_name, resolve_usage_keys
 from hawk_dagster.importer.score_rows import ScoreRow, final_score_rows, intermediate_score_rows
+from hawk_dagster.warehouse import schema
 
 SAMPLE_COLUMNS = (
     "uuid",
@@ -46,8 +47,7 @@ SAMPLE_COLUMNS = (
 )
 SAMPLE_MODEL_COLUMNS = ("sample_uuid", "model")
 
-# hawk_raw.limit_type; newer Inspect limits ("turn", "cost") are stored as "custom"
-LIMIT_TYPES = frozenset({"context", "time", "working", "message", "token", "operator", "custom"})
+LIMIT_TYPES = frozenset(schema.LIMIT_TYPES)
 _TOKEN_FIELDS = (
     "input_tokens",
     "output_tokens",

@@ -17,6 +17,7 @@ from typing import IO, Any
 import pyarrow.parquet as pq
 
 from hawk_dagster.importer.model_names import canonical_model_name
+from hawk_dagster.warehouse.schema import SCANNER_INPUT_TYPES, SCANNER_VALUE_TYPES
 
 RESULT_COLUMNS: tuple[str, ...] = (
     "transcript_id",
@@ -55,8 +56,8 @@ RESULT_COLUMNS: tuple[str, ...] = (
 )
 """Parquet columns the importer reads; the heavy ones are never loaded."""
 
-INPUT_TYPES = frozenset({"transcript", "message", "messages", "event", "events"})
-VALUE_TYPES = frozenset({"string", "boolean", "number", "array", "object", "null"})
+INPUT_TYPES = frozenset(SCANNER_INPUT_TYPES)
+VALUE_TYPES = frozenset(SCANNER_VALUE_TYPES)
 RESULTSET = "resultset"
 
 

@@ -1,9 +1,10 @@
-"""Which scan runs have new or rewritten Scout results: the eval-log tick logic over `scans/`."""
+"""The scan-run folders under `scans/` (`SCAN_RUN_FOLDERS`): which keys are Scout results."""
 
 from __future__ import annotations
 
 from hawk_dagster.logstore import SCANS_PREFIX, LogStore
 from hawk_dagster.scans.importer import scan_dir_key_for
+from hawk_dagster.sensing.folders import FolderKind
 
 SCAN_FILES = ("_scan.json", "_summary.json")
 
@@ -25,4 +26,4 @@ def scan_dir_keys(keys: list[str]) -> list[str]:
     return sorted({d for d in (scan_dir_key_for(k) for k in keys) if d is not None})
 
 
-__all__ = ["SCANS_PREFIX", "is_scan_result_key", "scan_dir_keys", "scan_result_ready"]
+SCAN_RUN_FOLDERS = FolderKind(SCANS_PREFIX, is_scan_result_key, scan_result_ready, "scan run")

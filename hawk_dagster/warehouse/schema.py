@@ -1,14 +1,26 @@
-"""Names of the raw warehouse schema that importers and dbt sources rely on."""
+"""The raw warehouse schema's names and enum values: the one source the Alembic migrations, the
+importers, the import assets and the checks derive from.
+
+A value added to an enum here needs a migration that adds it to the database type
+(`ALTER TYPE ... ADD VALUE IF NOT EXISTS`: migration 0001 creates the types from these values);
+tests/warehouse/test_raw_schema.py checks the database and this module agree.
+"""
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal, get_args
 
 RAW_SCHEMA: Final = "hawk_raw"
 """PostgreSQL schema holding the raw tables; owned by the Alembic migrations."""
 
 VERSION_TABLE: Final = "alembic_version"
 """Alembic's version table; it lives in RAW_SCHEMA."""
+
+EVAL_TABLES: Final = ("eval", "sample", "score", "message", "sample_model", "model_role")
+"""The tables the eval-log importer writes (the eval import asset's keys `hawk_raw/<table>`)."""
+
+SCAN_TABLES: Final = ("scan", "scanner_result")
+"""The tables the Scout result importer writes besides `model_role`."""
 
 RAW_TABLES: Final = (
     "eval",
@@ -20,3 +32,40 @@ RAW_TABLES: Final = (
     "scanner_result",
     "model_role",
 )
+"""Every table of the raw schema, parents before children."""
+
+EvalStatus = Literal["started", "success", "cancelled", "error"]
+"""Inspect's log status (`hawk_raw.eval_status`)."""
+
+ImportStatus = Literal["pending", "importing", "success", "failed"]
+"""Where the import of an eval stands (`hawk_raw.import_status`)."""
+
+LIMIT_TYPES: Final = ("context", "time", "working", "message", "token", "operator", "custom")
+"""`hawk_raw.limit_type`; newer Inspect limits ("turn", "cost") are stored as "custom"."""
+
+TOOL_ERROR_TYPES: Final = (
+    "parsing",
+    "timeout",
+    "unicode_decode",
+    "permission",
+    "file_not_found",
+    "is_a_directory",
+    "limit",
+    "approval",
+    "unknown",
+    "output_limit",
+)
+"""`hawk_raw.tool_error_type`; newer Inspect types ("cancelled", "sandbox_unavailable") map to "unknown"."""
+
+SCANNER_INPUT_TYPES: Final = ("transcript", "message", "messages", "event", "events")
+SCANNER_VALUE_TYPES: Final = ("string", "boolean", "number", "array", "object", "null")
+
+ENUMS: Final[dict[str, tuple[str, ...]]] = {
+    "eval_status": get_args(EvalStatus),
+    "import_status": get_args(ImportStatus),
+    "limit_type": LIMIT_TYPES,
+    "tool_error_type": TOOL_ERROR_TYPES,
+    "scanner_input_type": SCANNER_INPUT_TYPES,
+    "scanner_value_type": SCANNER_VALUE_TYPES,
+}
+"""The raw schema's enum types and their labels, in the order the database lists them."""

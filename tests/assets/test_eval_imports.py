@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from inspect_ai.log import list_eval_logs, read_eval_log
+from inspect_ai.log import list_eval_logs, read_eval_log, write_eval_log
 
 from assets.eval_imports import eval_sets_partitions, import_eval_logs_asset
 from hawk_dagster.warehouse.database import connect
@@ -109,3 +109,54 @@ def test_sensor_run_request_drives_the_import_job(
         )
         assert result.success
         assert table_counts(warehouse_url)["eval"] == len(list(eval_set_logs.glob("*.eval")))
+
+
+def _checks(result: dg.ExecuteInProcessResult) -> dict[str, dg.AssetCheckEvaluation]:
+    return {check.check_name: check for check in result.get_asset_check_evaluations()}
+
+
+def test_a_log_rewritten_without_a_sample_leaves_the_warehouse_equal_to_the_logs(
+    tmp_path: Path, eval_set_logs: Path, warehouse_url: str
+) -> None:
+    folder = tmp_path / "evals" / "set-r"
+    shutil.copytree(eval_set_logs, folder)
+    with dg.instance_for_test() as instance:
+        assert materialize(instance, tmp_path, warehouse_url, "set-r").success
+        before = table_counts(warehouse_url)
+        path = sorted(folder.glob("*.eval"))[0]
+        log = read_eval_log(str(path))
+        log.samples = (log.samples or [])[:-1]
+        write_eval_log(log, str(path))
+
+        again = materialize(instance, tmp_path, warehouse_url, "set-r")
+
+        assert again.success
+        checks = _checks(again)
+        assert all(check.passed for check in checks.values()), {
+            name: check.metadata["mismatches"] for name, check in checks.items()
+        }
+        assert table_counts(warehouse_url)["sample"] == before["sample"] - 1
+        metadata = again.get_asset_materialization_events()[
+            0
+        ].step_materialization_data.materialization.metadata
+        assert metadata["samples_removed"].value == 1
+
+
+def test_the_counts_check_catches_a_warehouse_that_disagrees_with_a_log(
+    tmp_path: Path, eval_set_logs: Path, warehouse_url: str
+) -> None:
+    shutil.copytree(eval_set_logs, tmp_path / "evals" / "set-m")
+    with dg.instance_for_test() as instance:
+        first = materialize(instance, tmp_path, warehouse_url, "set-m")
+        assert all(check.passed for check in _checks(first).values())
+        with connect(warehouse_url) as conn:
+            conn.execute(
+                "DELETE FROM hawk_raw.sample WHERE pk = (SELECT min(pk::text)::uuid FROM hawk_raw.sample)"
+            )
+
+        again = materialize(instance, tmp_path, warehouse_url, "set-m")  # every file skipped: unchanged
+
+        check = _checks(again)["samples_match_logs"]
+        assert not check.passed
+        mismatches = str(check.metadata["mismatches"].value)
+        assert mismatches.count("evals/set-m/") == 1 and "warehouse" in mismatches

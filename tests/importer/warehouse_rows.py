@@ -9,7 +9,7 @@ from psycopg.rows import dict_row
 
 from hawk_dagster.importer import ROW_TABLES
 
-VOLATILE_COLUMNS = {"updated_at", "last_imported_at"}
+VOLATILE_COLUMNS = {"updated_at", "last_imported_at", "import_started_at"}
 
 
 def rows(url: str, query: str, params: Any = None) -> list[dict[str, Any]]:

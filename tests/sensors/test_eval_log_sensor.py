@@ -11,7 +11,8 @@ import dagster as dg
 import pytest
 
 from hawk_dagster.logstore import LogStore
-from hawk_dagster.sensing.eval_logs import EvalLogCursor, is_importable_log_key, plan_tick
+from hawk_dagster.sensing.eval_logs import EVAL_SET_FOLDERS, is_importable_log_key
+from hawk_dagster.sensing.folders import FolderCursor, plan_tick
 from resources.log_store import LogStoreResource
 from sensors.eval_log_sensor import eval_log_sensor
 
@@ -109,16 +110,16 @@ def test_logs_still_being_written_are_deferred_until_finished_or_stale(
                 target.writestr(name, source.read(name))
     store.write_bytes("evals/set-c/running.eval", running.getvalue())
     now = datetime.now(UTC)
-    plan = plan_tick(store, EvalLogCursor(), now=now)
+    plan = plan_tick(store, FolderCursor(), EVAL_SET_FOLDERS, now=now)
     assert not plan.requests and plan.deferred == {"set-c": ["evals/set-c/running.eval"]}
     store.write_bytes("evals/set-c/running.eval", finished.read_bytes())
-    plan = plan_tick(store, plan.cursor, now=now)
+    plan = plan_tick(store, plan.cursor, EVAL_SET_FOLDERS, now=now)
     assert [r.keys for r in plan.requests] == [["evals/set-c/running.eval"]]
 
     store.write_bytes("evals/set-d/crashed.eval", running.getvalue())
-    plan = plan_tick(store, plan.cursor, now=now)
+    plan = plan_tick(store, plan.cursor, EVAL_SET_FOLDERS, now=now)
     assert not plan.requests
-    plan = plan_tick(store, plan.cursor, now=now + timedelta(hours=2))
+    plan = plan_tick(store, plan.cursor, EVAL_SET_FOLDERS, now=now + timedelta(hours=2))
     assert [r.keys for r in plan.requests] == [["evals/set-d/crashed.eval"]]
 
 
@@ -129,25 +130,25 @@ def test_cost_per_tick_is_bounded_and_cold_sets_are_revisited(tmp_path: Path, ev
     for eval_set_id in sets:
         store.write_bytes(f"evals/{eval_set_id}/{log.name}", log.read_bytes())
     now = datetime.now(UTC)
-    plan = plan_tick(store, EvalLogCursor(), now=now, max_sets_per_tick=10)
+    plan = plan_tick(store, FolderCursor(), EVAL_SET_FOLDERS, now=now, max_folders_per_tick=10)
     assert len(plan.examined) == 10 and len(plan.requests) == 10
     seen: set[str] = set(plan.examined)
     cursor = plan.cursor
     while len(seen) < len(sets):
-        plan = plan_tick(store, cursor, now=now, max_sets_per_tick=10)
+        plan = plan_tick(store, cursor, EVAL_SET_FOLDERS, now=now, max_folders_per_tick=10)
         assert len(plan.examined) <= 10
         seen |= set(plan.examined)
         cursor = plan.cursor
     later = now + timedelta(hours=3)
-    cold = plan_tick(store, cursor, now=later, cold_sets_per_tick=5)
+    cold = plan_tick(store, cursor, EVAL_SET_FOLDERS, now=later, cold_folders_per_tick=5)
     assert len(cold.examined) == 5 and not cold.requests
     rewritten = f"evals/{sets[0]}/{log.name}"
     store.write_bytes(rewritten, _touch_zip(log.read_bytes()))
     found: list[str] = []
     cursor = cold.cursor
     for _ in range(6):  # 25 sets / 5 per tick: every set is revisited within 5 ticks
-        plan = plan_tick(store, cursor, now=later, cold_sets_per_tick=5)
-        found += [r.eval_set_id for r in plan.requests]
+        plan = plan_tick(store, cursor, EVAL_SET_FOLDERS, now=later, cold_folders_per_tick=5)
+        found += [r.folder_id for r in plan.requests]
         cursor = plan.cursor
     assert found == [sets[0]]
 

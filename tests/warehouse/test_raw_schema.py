@@ -12,6 +12,8 @@ import pytest
 from psycopg import errors, sql
 from psycopg.types.json import Jsonb
 
+from hawk_dagster.warehouse import schema
+
 Connection = psycopg.Connection[tuple[Any, ...]]
 
 
@@ -310,3 +312,20 @@ def test_trigram_index_serves_substring_search(db: Connection) -> None:
     assert "sample__search_text_trgm_idx" in plan
     found = db.execute("SELECT pk FROM hawk_raw.sample WHERE search_text ILIKE %s", ("%rithme%",)).fetchall()
     assert [UUID(str(row[0])) for row in found] == [sample_pk]
+
+
+def test_the_database_agrees_with_the_schema_module(db: Connection) -> None:
+    """Enum labels (in order) and tables are what hawk_dagster.warehouse.schema says, which the
+    importers use; a value added there without a migration fails here."""
+    labels = db.execute(
+        "SELECT t.typname, array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_type t "
+        "JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace "
+        "WHERE n.nspname = %s GROUP BY t.typname",
+        (schema.RAW_SCHEMA,),
+    ).fetchall()
+    assert {name: tuple(values) for name, values in labels} == schema.ENUMS
+    tables = db.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema.RAW_SCHEMA,)
+    ).fetchall()
+    assert {row[0] for row in tables} == {*schema.RAW_TABLES, schema.VERSION_TABLE}
+    assert {*schema.EVAL_TABLES, *schema.SCAN_TABLES} == set(schema.RAW_TABLES)

@@ -5,12 +5,23 @@
         unique_key='usage_date',
         on_schema_change='sync_all_columns',
         indexes=[{'columns': ['usage_date', 'model'], 'unique': True}],
+        post_hook=[
+            "delete from {{ this }} as kept where not exists (
+                select 1 from {{ ref('fct_samples') }} as s where s.activity_date = kept.usage_date
+            )",
+        ],
     )
 }}
 -- Tokens per model per UTC day (the day a sample completed, else started), from each sample's
 -- per-model usage, so judge and helper models count too; a sample without per-model usage counts its
 -- token totals against the eval's model. Every attempt counts, superseded ones included: the tokens were
--- spent. Incremental: days holding a sample updated since the last build are recomputed whole.
+-- spent. Incremental: days holding a sample updated since the last build are recomputed whole, and so
+-- are days whose sample count changed (`day_samples`): a sample deleted by a re-import (its log was
+-- rewritten without it) leaves no updated row behind, only a smaller count on its day.
+
+{# a table built before `day_samples` existed has every day recomputed once #}
+{% set built_columns = adapter.get_columns_in_relation(this) if execute and is_incremental() else [] %}
+{% set has_day_samples = 'day_samples' in (built_columns | map(attribute='name') | map('lower') | list) %}
 
 with
 {% if is_incremental() %}
@@ -25,6 +36,17 @@ touched_days as (
     from {{ ref('fct_samples') }} as s
     cross join watermark as w
     where s.source_updated_at > w.since
+    union
+    {% if has_day_samples %}
+    select d.usage_date
+    from (select distinct usage_date, day_samples from {{ this }}) as d
+    left join (
+        select activity_date, count(*) as samples from {{ ref('fct_samples') }} group by activity_date
+    ) as current_days on current_days.activity_date = d.usage_date
+    where current_days.samples is distinct from d.day_samples
+    {% else %}
+    select distinct activity_date from {{ ref('fct_samples') }}
+    {% endif %}
 ),
 {% endif %}
 
@@ -34,6 +56,10 @@ samples as (
     {% if is_incremental() %}
     where activity_date in (select activity_date from touched_days)
     {% endif %}
+),
+
+day_counts as (
+    select activity_date, count(*) as day_samples from samples group by activity_date
 ),
 
 usage_by_model as (
@@ -76,8 +102,8 @@ usage_by_model as (
 )
 
 select
-    activity_date as usage_date,
-    model,
+    u.activity_date as usage_date,
+    u.model,
     count(distinct sample_uuid) as samples,
     count(distinct eval_pk) as evals,
     count(distinct eval_set_id) as eval_sets,
@@ -87,6 +113,8 @@ select
     coalesce(sum(total_tokens), 0)::bigint as total_tokens,
     coalesce(sum(input_tokens_cache_read), 0)::bigint as input_tokens_cache_read,
     coalesce(sum(input_tokens_cache_write), 0)::bigint as input_tokens_cache_write,
-    max(source_updated_at) as source_updated_at
-from usage_by_model
-group by activity_date, model
+    max(u.source_updated_at) as source_updated_at,
+    max(dc.day_samples) as day_samples
+from usage_by_model as u
+inner join day_counts as dc on dc.activity_date = u.activity_date
+group by u.activity_date, u.model

@@ -16,6 +16,8 @@ import logging
 import sqlalchemy as sa
 from alembic import op
 
+from hawk_dagster.warehouse.schema import ENUMS, RAW_SCHEMA
+
 revision: str = "0001_hawk_raw_schema"
 down_revision: str | None = None
 branch_labels: str | None = None
@@ -23,27 +25,7 @@ depends_on: str | None = None
 
 log = logging.getLogger(__name__)
 
-S = "hawk_raw"
-
-ENUMS: dict[str, tuple[str, ...]] = {
-    "eval_status": ("started", "success", "cancelled", "error"),
-    "import_status": ("pending", "importing", "success", "failed"),
-    "limit_type": ("context", "time", "working", "message", "token", "operator", "custom"),
-    "tool_error_type": (
-        "parsing",
-        "timeout",
-        "unicode_decode",
-        "permission",
-        "file_not_found",
-        "is_a_directory",
-        "limit",
-        "approval",
-        "unknown",
-        "output_limit",
-    ),
-    "scanner_input_type": ("transcript", "message", "messages", "event", "events"),
-    "scanner_value_type": ("string", "boolean", "number", "array", "object", "null"),
-}
+S = RAW_SCHEMA
 
 # Columns every table has (Hawk's Base), and the import timestamps (Hawk's ImportTimestampMixin).
 BASE_COLUMNS = """
