@@ -89,8 +89,7 @@ def open_reporter() -> Iterator[Reporter]:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    _forward_logging(logger)
+    logger.setLevel(logging.INFO)  # Inspect and Scout log to stderr themselves
     messages_file = os.environ.get(MESSAGES_FILE_ENV)
 
     def report(message: dict[str, Any]) -> None:
