@@ -5,16 +5,11 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from hawk_dagster.jobs.step import RunOpConfig, make_run_job, run_step, step_op
+from hawk_dagster.jobs.step import HawkConfigBlock, RunOpConfig, make_run_job, run_step, step_op
 from hawk_dagster.runner.eval_set import EVAL_SET
 from hawk_dagster.runs.tags import CREATED_BY_TAG, EVAL_SET_ID_TAG, EXECUTOR_TAG
 
-RUN_EVAL_SET_OP = EVAL_SET.op_name
-EVAL_SET_JOB = EVAL_SET.job_name
-
-
-class HawkConfigBlock(dg.PermissiveConfig):
-    """A Hawk EvalSetConfig, as written in its YAML file (any keys; validated by the step)."""
+RUN_EVAL_SET_OP, EVAL_SET_JOB = EVAL_SET.op_name, EVAL_SET.job_name
 
 
 class EvalSetRunConfig(RunOpConfig):

@@ -9,22 +9,17 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from hawk_dagster.jobs.step import RunOpConfig, make_run_job, run_step, step_op
+from hawk_dagster.jobs.step import HawkConfigBlock, RunOpConfig, make_run_job, run_step, step_op
 from hawk_dagster.runs.tags import CREATED_BY_TAG, SCAN_RUN_ID_TAG
 from hawk_dagster.scans.run import SCAN
 
-RUN_SCAN_OP = SCAN.op_name
-SCAN_JOB = SCAN.job_name
-
-
-class ScanConfigBlock(dg.PermissiveConfig):
-    """A Hawk ScanConfig, as written in its YAML file (any keys; validated by the step)."""
+RUN_SCAN_OP, SCAN_JOB = SCAN.op_name, SCAN.job_name
 
 
 class ScanRunConfig(RunOpConfig):
     """Run config of `ops.run_scan.config`. Paste the scan YAML under `scan:`."""
 
-    scan: ScanConfigBlock = Field(description="The Hawk scan config (the YAML file's content).")
+    scan: HawkConfigBlock = Field(description="The Hawk scan config (the YAML file's content).")
     scan_run_id: str | None = Field(
         default=None, description="Scan run id (results folder scans/<id>/). Defaults to a generated one."
     )

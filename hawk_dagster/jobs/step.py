@@ -20,6 +20,10 @@ from hawk_dagster.runs.settings import RunnerSettings
 from hawk_dagster.runs.tags import EXECUTOR_TAG, JOB_TYPE_TAG
 
 
+class HawkConfigBlock(dg.PermissiveConfig):
+    """A Hawk config (eval set, scan, ...) as written in its YAML file (any keys; validated by the step)."""
+
+
 class RunOpConfig(dg.Config):
     """What every kind's op config holds besides the user's config and the run's id."""
 

@@ -15,13 +15,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-_common_spec = importlib.util.spec_from_file_location(
+_common = importlib.util.spec_from_file_location(
     "hawk_entry_common", Path(__file__).with_name("entry_common.py")
 )
-assert _common_spec is not None and _common_spec.loader is not None
-common = importlib.util.module_from_spec(_common_spec)
-sys.modules[_common_spec.name] = common
-_common_spec.loader.exec_module(common)
+common = importlib.util.module_from_spec(_common)  # type: ignore[arg-type]
+_common.loader.exec_module(common)  # type: ignore[union-attr]
 
 
 def _build_solver(spec: dict[str, Any] | None) -> Any:
