@@ -1,4 +1,7 @@
-"""The `hawk` command line: validate configs, run eval sets locally or on a running Dagster."""
+"""The `hawk` command line: validate configs, run eval sets and scans locally or on a running Dagster.
+
+Start-up matters (`hawk --help`, `hawk validate`): each verb imports what it needs when it runs, so
+Dagster, SQLAlchemy and the config models load only for the verbs that use them (bench/cli_startup.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from hawk_dagster.cli.db import db
-from hawk_dagster.cli.importing import import_command
-from hawk_dagster.config.loading import ConfigError, load_config_file
-from hawk_dagster.config.schema import json_schema
-from hawk_dagster.secrets import SecretsError
-
 if TYPE_CHECKING:
     from hawk_dagster.cli.launch import LaunchPlan
     from hawk_dagster.cli.local_run import LocalRunResult
@@ -25,8 +22,10 @@ if TYPE_CHECKING:
 def user_errors() -> tuple[type[Exception], ...]:
     """What a user can get wrong: reported as one line, exit code 1."""
     from hawk_dagster.cli.launch import LaunchError
+    from hawk_dagster.config.loading import ConfigError
     from hawk_dagster.k8s.errors import K8sConfigError
     from hawk_dagster.runs.kind import RunError
+    from hawk_dagster.secrets import SecretsError
 
     return (ConfigError, SecretsError, RunError, LaunchError, K8sConfigError)
 
@@ -56,7 +55,47 @@ secrets_file_option = click.option(
 )
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """A group whose heavier subcommands (`db`, `import`: SQLAlchemy, psycopg) are imported only when run;
+    `hawk --help` lists them from their one-line help here."""
+
+    lazy: dict[str, tuple[str, str]] = {
+        "db": (
+            "hawk_dagster.cli.db:db",
+            "The warehouse database: HAWK_DATABASE_URL, else an embedded PostgreSQL.",
+        ),
+        "import": (
+            "hawk_dagster.cli.importing:import_command",
+            "Import Inspect eval logs into the warehouse.",
+        ),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            import importlib
+
+            module, _, attribute = self.lazy[cmd_name][0].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [
+            (
+                name,
+                self.lazy[name][1] if name in self.lazy else self.commands[name].get_short_help_str(limit=80),
+            )
+            for name in self.list_commands(ctx)
+            if name in self.lazy or not self.commands[name].hidden
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup)
 def cli() -> None:
     """Hawk on Dagster: Inspect eval sets and Scout scans as Dagster jobs."""
 
@@ -65,9 +104,11 @@ def cli() -> None:
 @click.argument("config_path", type=click.Path(path_type=Path))
 def validate(config_path: Path) -> None:
     """Check an eval-set or scan config without running anything (kind detected)."""
+    from hawk_dagster.config.loading import ConfigError, load_config_file
+
     try:
         loaded = load_config_file(config_path)
-    except (ConfigError, SecretsError) as exc:
+    except ConfigError as exc:
         fail(str(exc))
         return
     for message in loaded.warnings:
@@ -79,6 +120,8 @@ def validate(config_path: Path) -> None:
 @click.argument("kind", type=click.Choice(["eval-set", "scan"]))
 def schema(kind: str) -> None:
     """Print the JSON schema of an eval-set or scan config."""
+    from hawk_dagster.config.schema import json_schema
+
     click.echo(json.dumps(json_schema(kind), indent=2))  # type: ignore[arg-type]
 
 
@@ -272,10 +315,6 @@ def local_scan(
             edit_config=edit,
         )
     )
-
-
-cli.add_command(db)
-cli.add_command(import_command)
 
 
 if __name__ == "__main__":
