@@ -70,7 +70,7 @@ def plan_launch(
 ) -> LaunchPlan:
     """Validate the config (then `edit_config` it), its secrets and, when `log_store` is given (locally),
     its inputs; build the run config and tags of a `kind` run. `options` are kind-specific op config."""
-    loaded = load_config_file(config_path, kind=kind.name)
+    loaded = load_config_file(config_path, kind=kind.names.name)
     config = edit_config(loaded.config) if edit_config is not None else loaded.config
     secrets = collect_secrets(secret_names, secrets_files)
     secrets = {**secrets, **config.runner.environment}
@@ -80,14 +80,14 @@ def plan_launch(
     resolved_id = kind.resolve_job_id(config, job_id)
     created_by = default_created_by()
     op_config: dict[str, Any] = {
-        kind.config_key: config.model_dump(mode="json", exclude_unset=True, by_alias=True),
-        kind.id_key: resolved_id,
+        kind.names.config_key: config.model_dump(mode="json", exclude_unset=True, by_alias=True),
+        kind.names.id_key: resolved_id,
         "created_by": created_by,
         "secret_refs": [secret_name_for(resolved_id)] if secrets else [],
         **(options or {}),
     }
-    run_config: dict[str, Any] = {"ops": {kind.op_name: {"config": op_config}}}
-    tags = {kind.id_tag: resolved_id, CREATED_BY_TAG: created_by}
+    run_config: dict[str, Any] = {"ops": {kind.names.op_name: {"config": op_config}}}
+    tags = {kind.names.id_tag: resolved_id, CREATED_BY_TAG: created_by}
     return LaunchPlan(kind, loaded, config, resolved_id, created_by, secrets, run_config, tags)
 
 
@@ -163,10 +163,10 @@ def submit(plan: LaunchPlan) -> str:
 
     kind = plan.kind
     client = graphql_client()
-    executor = remote_executor_kind(client, kind.job_name)
-    refs = plan.run_config["ops"][kind.op_name]["config"]["secret_refs"]
+    executor = remote_executor_kind(client, kind.names.job_name)
+    refs = plan.run_config["ops"][kind.names.op_name]["config"]["secret_refs"]
     defaults = k8s.K8sStepDefaults.from_env()
-    labels = k8s.job_labels(kind.job_type, plan.job_id, plan.created_by) if executor == "k8s" else None  # type: ignore[arg-type]
+    labels = k8s.job_labels(kind.names.job_type, plan.job_id, plan.created_by) if executor == "k8s" else None  # type: ignore[arg-type]
     if executor == "k8s":
         if plan.secrets:
             k8s.create_or_replace_secret(refs[0], plan.secrets, defaults.namespace, labels=labels)
@@ -175,7 +175,7 @@ def submit(plan: LaunchPlan) -> str:
     runner = plan.config.runner
     execution = k8s.execution_run_config(
         executor,  # type: ignore[arg-type]
-        kind.op_name,
+        kind.names.op_name,
         runner.cpu,
         runner.memory,
         refs,
@@ -185,7 +185,7 @@ def submit(plan: LaunchPlan) -> str:
     try:
         return str(
             client.submit_job_execution(
-                kind.job_name,
+                kind.names.job_name,
                 repository_location_name=LOCATION_NAME,
                 repository_name="__repository__",
                 run_config={**plan.run_config, **execution},

@@ -62,7 +62,7 @@ def run_locally(
 
         definitions = run_job_definitions()
     kind = plan.kind
-    job = definitions.resolve_job_def(kind.job_name).with_logger_defs(
+    job = definitions.resolve_job_def(kind.names.job_name).with_logger_defs(
         {"console": one_line_errors_console_logger}
     )
     run_config = {**plan.run_config, "loggers": {"console": {"config": {"log_level": log_level}}}}
@@ -72,7 +72,7 @@ def run_locally(
         )
     if not result.success:
         return LocalRunResult(False, result.run_id, None, failure_description(result))
-    outcome = kind.outcome_from_output(result.output_for_node(kind.op_name))
+    outcome = kind.outcome_from_output(result.output_for_node(kind.names.op_name))
     return LocalRunResult(True, result.run_id, outcome, None)
 
 

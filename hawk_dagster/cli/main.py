@@ -154,8 +154,8 @@ def submit(launch_plan: LaunchPlan) -> None:
     except user_errors() as exc:
         fail(str(exc))
         return
-    launch.remember_last_id(launch_plan.job_id, launch_plan.kind.name)
-    click.echo(f"{launch_plan.kind.label} ID: {launch_plan.job_id}")
+    launch.remember_last_id(launch_plan.job_id, launch_plan.kind.names.name)
+    click.echo(f"{launch_plan.kind.names.label} ID: {launch_plan.job_id}")
     click.echo(f"Dagster run: {launch.run_url(run_id)}")
 
 
@@ -166,20 +166,20 @@ def run_local(launch_plan: LaunchPlan) -> LocalRunResult:
     from hawk_dagster.cli.local_run import run_locally
 
     kind = launch_plan.kind
-    click.echo(f"{kind.label} ID: {launch_plan.job_id}")
+    click.echo(f"{kind.names.label} ID: {launch_plan.job_id}")
     started = time.perf_counter()
     result = run_locally(launch_plan)
     elapsed = time.perf_counter() - started
     if not result.success or result.outcome is None:
         fail(f"{result.error} (Dagster run {result.run_id})")
         raise AssertionError  # unreachable
-    launch.remember_last_id(launch_plan.job_id, kind.name)
+    launch.remember_last_id(launch_plan.job_id, kind.names.name)
     click.echo("")
     click.echo(result.outcome.table())
     click.echo("")
     for message in result.outcome.warnings():
         warn(message)
-    click.echo(f"{kind.location_label}: {result.outcome.location}")
+    click.echo(f"{result.outcome.location_label}: {result.outcome.location}")
     click.echo(f"Dagster run: {result.run_id} ({elapsed:.1f} s)")
     return result
 

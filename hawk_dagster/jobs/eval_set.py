@@ -9,7 +9,7 @@ from hawk_dagster.jobs.step import HawkConfigBlock, RunOpConfig, make_run_job, r
 from hawk_dagster.runner.eval_set import EVAL_SET
 from hawk_dagster.runs.tags import CREATED_BY_TAG, EVAL_SET_ID_TAG, EXECUTOR_TAG
 
-RUN_EVAL_SET_OP, EVAL_SET_JOB = EVAL_SET.op_name, EVAL_SET.job_name
+RUN_EVAL_SET_OP, EVAL_SET_JOB = EVAL_SET.names.op_name, EVAL_SET.names.job_name
 
 
 class EvalSetRunConfig(RunOpConfig):

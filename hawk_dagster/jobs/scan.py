@@ -13,7 +13,7 @@ from hawk_dagster.jobs.step import HawkConfigBlock, RunOpConfig, make_run_job, r
 from hawk_dagster.runs.tags import CREATED_BY_TAG, SCAN_RUN_ID_TAG
 from hawk_dagster.scans.run import SCAN
 
-RUN_SCAN_OP, SCAN_JOB = SCAN.op_name, SCAN.job_name
+RUN_SCAN_OP, SCAN_JOB = SCAN.names.op_name, SCAN.names.job_name
 
 
 class ScanRunConfig(RunOpConfig):

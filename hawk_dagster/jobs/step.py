@@ -52,8 +52,8 @@ def run_step(
     """Run `request` as a `kind` run; fail the step with one line (not retried) when it does not succeed."""
 
     def tag_run(job_id: str) -> None:
-        if context.run.tags.get(kind.id_tag) != job_id:
-            context.instance.add_run_tags(context.run_id, {kind.id_tag: job_id})
+        if context.run.tags.get(kind.names.id_tag) != job_id:
+            context.instance.add_run_tags(context.run_id, {kind.names.id_tag: job_id})
 
     try:
         outcome = run(
@@ -84,7 +84,7 @@ def outcome_metadata(kind: RunKind[Any], outcome: RunOutcome) -> dict[str, dg.Me
             dg.TableColumn(name, "int" if isinstance(value, int) else "string")
             for name, value in records[0].items()
         ]
-        metadata[kind.records_name] = dg.MetadataValue.table(
+        metadata[outcome.records_name] = dg.MetadataValue.table(
             [dg.TableRecord(record) for record in records], schema=dg.TableSchema(columns=columns)
         )
     metadata["results"] = dg.MetadataValue.md(f"```\n{outcome.table()}\n```")
@@ -101,10 +101,10 @@ def make_run_job(
     executor = executor_def or dg.in_process_executor
 
     @dg.job(
-        name=kind.job_name,
-        description=f"Run a Hawk {kind.name} config with {kind.tool}; output goes to <log root>/{kind.log_prefix}/<{kind.id_key}>/.",
+        name=kind.names.job_name,
+        description=f"Run a Hawk {kind.names.name} config with {kind.names.tool}; output goes to <log root>/{kind.names.log_prefix}/<{kind.names.id_key}>/.",
         executor_def=executor,
-        tags={JOB_TYPE_TAG: kind.job_type, EXECUTOR_TAG: executor.name},
+        tags={JOB_TYPE_TAG: kind.names.job_type, EXECUTOR_TAG: executor.name},
     )
     def run_job() -> None:
         op()
@@ -115,8 +115,8 @@ def make_run_job(
 def step_op(kind: RunKind[Any]) -> Any:
     """The decorator of a kind's op: its name, its resources, its description."""
     return dg.op(
-        name=kind.op_name,
-        description=f"Validate a Hawk {kind.name} config, install its packages in a runner venv, run {kind.tool}.",
+        name=kind.names.op_name,
+        description=f"Validate a Hawk {kind.names.name} config, install its packages in a runner venv, run {kind.names.tool}.",
         tags={"kind": "inspect"},
         required_resource_keys=set(RESOURCE_KEYS),
     )

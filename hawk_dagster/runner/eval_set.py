@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, Field
 
 from hawk_dagster.config.evals import EvalSetConfig
 from hawk_dagster.logstore import EVALS_PREFIX, LogStore
 from hawk_dagster.runner.spec import build_eval_set_spec, model_names
-from hawk_dagster.runs.kind import BuiltSpec, PreparedRun, RunKind, RunOutcome, SpecRequest
+from hawk_dagster.runs.kind import BuiltSpec, PreparedRun, RunKind, RunNames, RunOutcome, SpecRequest
 from hawk_dagster.runs.table import format_table
 from hawk_dagster.runs.tags import EVAL_SET_ID_TAG
-
-ENTRY_SCRIPT = Path(__file__).with_name("entry_eval_set.py")
 
 
 class LogResult(BaseModel):
@@ -42,18 +39,24 @@ class LogResult(BaseModel):
 
 
 class EvalSetOutcome(RunOutcome):
+    id_field: ClassVar[str] = "eval_set_id"
+    location_field: ClassVar[str] = "log_dir"
+    location_label: ClassVar[str] = "Logs"
+    records_name: ClassVar[str] = "logs"
+
     eval_set_id: str
     log_dir: str
     success: bool = True
     logs: list[LogResult] = Field(default_factory=list)
 
-    @property
-    def job_id(self) -> str:
-        return self.eval_set_id
-
-    @property
-    def location(self) -> str:
-        return self.log_dir
+    @classmethod
+    def from_summary(cls, prepared: PreparedRun, summary: Mapping[str, Any], store: LogStore) -> Self:
+        return cls(
+            eval_set_id=prepared.job_id,
+            log_dir=prepared.location,
+            success=bool(summary.get("success")),
+            logs=summary.get("logs", []),
+        )
 
     @property
     def failed_logs(self) -> list[LogResult]:
@@ -109,35 +112,15 @@ def build_spec(request: SpecRequest) -> BuiltSpec:
         f"eval set {request.job_id}: {len(spec.tasks)} task(s) x {max(1, len(spec.solvers))} solver(s) x "
         f"{max(1, len(spec.models))} model(s) -> {request.location}"
     )
-    return BuiltSpec(spec, description)
-
-
-def read_summary(prepared: PreparedRun, summary: Mapping[str, Any], store: LogStore) -> EvalSetOutcome:
-    return EvalSetOutcome(
-        eval_set_id=prepared.job_id,
-        log_dir=prepared.location,
-        success=bool(summary.get("success")),
-        logs=summary.get("logs", []),
-    )
+    return BuiltSpec(spec, description, model_names(config))
 
 
 EVAL_SET: RunKind[EvalSetOutcome] = RunKind(
-    name="eval-set",
-    label="Eval set",
-    job_name="eval_set",
-    op_name="run_eval_set",
-    config_key="eval_set",
-    id_key="eval_set_id",
-    id_tag=EVAL_SET_ID_TAG,
-    log_prefix=EVALS_PREFIX,
-    location_label="Logs",
-    records_name="logs",
-    tool="Inspect",
-    entry_script=ENTRY_SCRIPT,
+    names=RunNames(
+        "eval-set", "Eval set", "eval_set", "eval_set_id", EVAL_SET_ID_TAG, EVALS_PREFIX, "Inspect"
+    ),
     runtime_dists=("inspect-ai",),
     outcome_type=EvalSetOutcome,
     build_spec=build_spec,
-    read_summary=read_summary,
-    models=model_names,
     config_id=lambda config: config.eval_set_id,
 )

@@ -92,9 +92,9 @@ def run(
     `on_job_id(job_id)` is called once the id is known, before anything starts (the step tags its run)."""
     # 1. the config, the id, the inputs and the secrets: nothing has started yet
     try:
-        loaded = validate_config_data(dict(request.config), kind=kind.name)
+        loaded = validate_config_data(dict(request.config), kind=kind.names.name)
     except ConfigError as exc:
-        raise RunFailed(f"invalid {kind.name} config: {exc}") from None
+        raise RunFailed(f"invalid {kind.names.name} config: {exc}") from None
     for warning in loaded.warnings:
         log.warning(warning)
     config = loaded.config
@@ -118,7 +118,7 @@ def run(
 
     # 2. the log root, then the venv: failures here leave nothing in the run's folder
     try:
-        store.ensure_writable(kind.log_prefix)
+        store.ensure_writable(kind.names.log_prefix)
         log.info("runner venv: " + " ".join(prepared.requirements))
         venv = ensure_runner_venv(list(prepared.requirements), settings.venv_cache_path())
     except (LogStoreError, PackageInstallError) as exc:
@@ -126,7 +126,7 @@ def run(
     log.info(f"runner venv {'reused' if venv.reused else 'built'}: {venv.path}")
 
     # 3. the sidecars, then the runner in the venv
-    write_sidecars(store, kind.log_prefix, prepared.job_id, prepared.config_data, prepared.models)
+    write_sidecars(store, kind.names.log_prefix, prepared.job_id, prepared.config_data, prepared.models)
     with tempfile.TemporaryDirectory(prefix="hawk-spec-") as tmp:
         spec_path = kind.write_spec_file(prepared, Path(tmp))
         process = subprocess_runner(
@@ -137,10 +137,10 @@ def run(
     messages = [m for m in process.messages if isinstance(m, dict)]
     error = next((m for m in messages if m.get("type") == ERROR_MESSAGE), None)
     if error is not None:
-        raise RunFailed(f"{kind.tool} failed: {error['message']}")
+        raise RunFailed(f"{kind.names.tool} failed: {error['message']}")
     if process.returncode != 0:
         raise RunFailed(
-            f"the {kind.tool} runner exited with code {process.returncode}; see the step's stderr"
+            f"the {kind.names.tool} runner exited with code {process.returncode}; see the step's stderr"
         )
     summary = next((m for m in messages if m.get("type") == SUMMARY_MESSAGE), None)
     try:

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 from pydantic import BaseModel
 
@@ -40,13 +40,27 @@ class RunConfig(Protocol):
 class RunOutcome(BaseModel):
     """A finished run as its kind reads the runner's summary; dumped, it is the op's output."""
 
-    @property
-    def job_id(self) -> str:
+    id_field: ClassVar[str]
+    """The field holding the run's id (`eval_set_id`, `scan_run_id`)."""
+    location_field: ClassVar[str]
+    """The field holding the run's output folder (`log_dir`, `results_dir`)."""
+    location_label: ClassVar[str] = "Logs"
+    """How the CLI names the output folder: `Logs`, `Results`."""
+    records_name: ClassVar[str] = "results"
+    """The run metadata table's name: `logs`, `scanners`."""
+
+    @classmethod
+    def from_summary(cls, prepared: PreparedRun, summary: Mapping[str, Any], store: LogStore) -> Self:
+        """The outcome from the entry script's summary message."""
         raise NotImplementedError
 
     @property
+    def job_id(self) -> str:
+        return str(getattr(self, self.id_field))
+
+    @property
     def location(self) -> str:
-        raise NotImplementedError
+        return str(getattr(self, self.location_field))
 
     def table(self) -> str:
         """The results table (terminal and run metadata)."""
@@ -90,6 +104,8 @@ class BuiltSpec:
     """The JSON document the entry script reads (never secrets)."""
     description: str
     """One line for the run log: what will run, and where its output goes."""
+    models: list[str]
+    """Every model the run may call, qualified (for `.models.json`)."""
 
 
 @dataclass(frozen=True)
@@ -111,42 +127,54 @@ def default_created_by() -> str:
 
 
 @dataclass(frozen=True)
-class RunKind(Generic[OutcomeT]):
+class RunNames:
+    """How a kind is named everywhere: config, CLI, op config, run tag, log store, messages."""
+
     name: ConfigKind
-    """The config kind and the CLI's word: `eval-set`, `scan`."""
+    """The config kind, the CLI's word and the Kubernetes job type: `eval-set`, `scan`."""
     label: str
     """How the CLI names a run's id: `Eval set` -> `Eval set ID: <id>`."""
-    job_name: str
-    op_name: str
     config_key: str
-    """The op config field holding the user's YAML (`ops.<op>.config.<config_key>`)."""
+    """The op config field holding the user's YAML (`ops.run_<config_key>.config.<config_key>`); it also
+    names the job (`<config_key>`), the op (`run_<config_key>`) and the entry script."""
     id_key: str
-    """The op config field (and spec field) holding the run's id: `eval_set_id`, `scan_run_id`."""
+    """The op config field holding the run's id: `eval_set_id`, `scan_run_id`."""
     id_tag: str
     log_prefix: str
     """The log-store prefix of this kind's folders: `evals`, `scans`."""
-    location_label: str
-    """How the CLI names the output folder: `Logs`, `Results`."""
-    records_name: str
-    """The run metadata table's name: `logs`, `scanners`."""
     tool: str
     """`Inspect`, `Scout`: named in failure messages."""
-    entry_script: Path
+
+    @property
+    def job_name(self) -> str:
+        return self.config_key
+
+    @property
+    def op_name(self) -> str:
+        return f"run_{self.config_key}"
+
+    @property
+    def job_type(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class RunKind(Generic[OutcomeT]):
+    names: RunNames
     runtime_dists: tuple[str, ...]
     """Distributions pinned in the runner venv to the versions installed here."""
     outcome_type: type[OutcomeT]
+    """Reads the runner's summary (`from_summary`) and shows the outcome."""
     build_spec: Callable[[SpecRequest], BuiltSpec]
-    read_summary: Callable[[PreparedRun, Mapping[str, Any], LogStore], OutcomeT]
-    models: Callable[[Any], list[str]]
-    """Every model a config may call, qualified (for `.models.json`)."""
     config_id: Callable[[Any], str | None] = lambda _config: None
     """The id the config itself asks for (eval sets: `eval_set_id`), used when the launcher gives none."""
     check_sources: Callable[[Any, LogStore], object] | None = None
     """Checks inputs that must already be in the log store (scans: the source eval sets)."""
 
     @property
-    def job_type(self) -> str:
-        return self.name
+    def entry_script(self) -> Path:
+        """`hawk_dagster/runner/entry_<config_key>.py`, run by path in the runner venv."""
+        return RUNNER_DIR / f"entry_{self.names.config_key}.py"
 
     def resolve_job_id(self, config: Any, override: str | None) -> str:
         """The launcher's id, else the config's, else `<name[:26]>-<16 random>` (default label: the kind)."""
@@ -155,8 +183,8 @@ class RunKind(Generic[OutcomeT]):
             try:
                 return validate_job_id(chosen)
             except ValueError as exc:
-                raise RunError(f"{self.id_key}: {exc}") from None
-        return generate_job_id(config.name, default=self.name)
+                raise RunError(f"{self.names.id_key}: {exc}") from None
+        return generate_job_id(config.name, default=self.names.name)
 
     def required_secrets(self, config: RunConfig) -> list[str]:
         return sorted({secret.name for secret in config.get_secrets()})
@@ -184,7 +212,7 @@ class RunKind(Generic[OutcomeT]):
     ) -> PreparedRun:
         """Resolve the id, check the inputs, build the spec and the venv requirements; write nothing."""
         resolved = self.resolve_job_id(config, job_id)
-        location = store.uri(self.log_prefix, resolved)
+        location = store.uri(self.names.log_prefix, resolved)
         if self.check_sources is not None:
             self.check_sources(config, store)
         request = SpecRequest(config, store, resolved, location, created_by, dict(options or {}))
@@ -205,22 +233,22 @@ class RunKind(Generic[OutcomeT]):
             location=location,
             spec=built.spec,
             requirements=requirements,
-            models=self.models(config),
+            models=built.models,
             description=built.description,
         )
 
     def write_spec_file(self, prepared: PreparedRun, directory: Path) -> Path:
         directory.mkdir(parents=True, exist_ok=True)
-        path = directory / f"{prepared.job_id}.{self.name}.spec.json"
+        path = directory / f"{prepared.job_id}.{self.names.name}.spec.json"
         path.write_text(prepared.spec.model_dump_json(indent=2))
         return path
 
     def outcome(self, prepared: PreparedRun, summary: Mapping[str, Any] | None, store: LogStore) -> OutcomeT:
         if summary is None:
             raise RunError(
-                f"the {self.tool} runner finished without reporting results (see the step's stderr)"
+                f"the {self.names.tool} runner finished without reporting results (see the step's stderr)"
             )
-        return self.read_summary(prepared, summary, store)
+        return self.outcome_type.from_summary(prepared, summary, store)
 
     def outcome_from_output(self, output: Mapping[str, Any]) -> OutcomeT:
         """The outcome again from the op's output (`outcome.model_dump()`)."""

@@ -8,6 +8,6 @@ from hawk_dagster.runner.eval_set import EVAL_SET
 from hawk_dagster.runs.kind import RunKind
 from hawk_dagster.scans.run import SCAN
 
-KINDS: dict[str, RunKind[Any]] = {kind.name: kind for kind in (EVAL_SET, SCAN)}
+KINDS: dict[str, RunKind[Any]] = {kind.names.name: kind for kind in (EVAL_SET, SCAN)}
 
 __all__ = ["EVAL_SET", "KINDS", "SCAN"]

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, Field, computed_field
 
@@ -17,12 +16,19 @@ from hawk_dagster.config.ids import is_valid_job_id
 from hawk_dagster.config.scans import MAX_EVAL_SET_IDS, ScanConfig, TranscriptSource
 from hawk_dagster.logstore import EVALS_PREFIX, SCANS_PREFIX, LogStore
 from hawk_dagster.logstore.keys import eval_set_key
-from hawk_dagster.runs.kind import BuiltSpec, PreparedRun, RunError, RunKind, RunOutcome, SpecRequest
+from hawk_dagster.runs.kind import (
+    BuiltSpec,
+    PreparedRun,
+    RunError,
+    RunKind,
+    RunNames,
+    RunOutcome,
+    SpecRequest,
+)
 from hawk_dagster.runs.table import format_table
 from hawk_dagster.runs.tags import SCAN_RUN_ID_TAG
 from hawk_dagster.scans.spec import build_scan_spec, scan_model_names
 
-ENTRY_SCRIPT = Path(__file__).resolve().parents[1] / "runner" / "entry_scan.py"
 SCAN_RUNTIME_DISTS = ("inspect-ai", "inspect-scout")
 ScanRunError = RunError
 
@@ -90,7 +96,7 @@ def build_spec(request: SpecRequest) -> BuiltSpec:
         f"scan {request.job_id}: {len(spec.scanners)} scanner(s) x {max(1, len(spec.models))} model(s) "
         f"over eval set(s) {', '.join(spec.eval_set_ids)} -> {request.location}"
     )
-    return BuiltSpec(spec, description)
+    return BuiltSpec(spec, description, scan_model_names(config))
 
 
 # -- outcome ---------------------------------------------------------------------------------------
@@ -122,6 +128,11 @@ class ModelScanOutcome(BaseModel):
 
 
 class ScanOutcome(RunOutcome):
+    id_field: ClassVar[str] = "scan_run_id"
+    location_field: ClassVar[str] = "results_dir"
+    location_label: ClassVar[str] = "Results"
+    records_name: ClassVar[str] = "scanners"
+
     scan_run_id: str
     results_dir: str
     scans: list[ModelScanOutcome] = Field(default_factory=list)
@@ -131,13 +142,14 @@ class ScanOutcome(RunOutcome):
     def scan_dir_keys(self) -> list[str]:
         return [scan.scan_dir_key for scan in self.scans]
 
-    @property
-    def job_id(self) -> str:
-        return self.scan_run_id
-
-    @property
-    def location(self) -> str:
-        return self.results_dir
+    @classmethod
+    def from_summary(cls, prepared: PreparedRun, summary: Mapping[str, Any], store: LogStore) -> Self:
+        """Each scan's location is mapped to its log-store key (the importer's argument)."""
+        scans = [
+            {**entry, "scan_dir_key": entry.get("scan_dir_key") or store.relpath(str(entry["location"]))}
+            for entry in summary.get("scans", [])
+        ]
+        return cls(scan_run_id=prepared.job_id, results_dir=prepared.location, scans=scans)  # type: ignore[arg-type]
 
     def facts(self) -> dict[str, str | int]:
         return {
@@ -195,32 +207,10 @@ class ScanOutcome(RunOutcome):
         ]
 
 
-def read_summary(prepared: PreparedRun, summary: Mapping[str, Any], store: LogStore) -> ScanOutcome:
-    """The outcome from the runner's summary; each scan's location is mapped to its log-store key."""
-    scans = [
-        {**entry, "scan_dir_key": entry.get("scan_dir_key") or store.relpath(str(entry["location"]))}
-        for entry in summary.get("scans", [])
-    ]
-    return ScanOutcome(scan_run_id=prepared.job_id, results_dir=prepared.location, scans=scans)  # type: ignore[arg-type]
-
-
 SCAN: RunKind[ScanOutcome] = RunKind(
-    name="scan",
-    label="Scan run",
-    job_name="scan",
-    op_name="run_scan",
-    config_key="scan",
-    id_key="scan_run_id",
-    id_tag=SCAN_RUN_ID_TAG,
-    log_prefix=SCANS_PREFIX,
-    location_label="Results",
-    records_name="scanners",
-    tool="Scout",
-    entry_script=ENTRY_SCRIPT,
+    names=RunNames("scan", "Scan run", "scan", "scan_run_id", SCAN_RUN_ID_TAG, SCANS_PREFIX, "Scout"),
     runtime_dists=SCAN_RUNTIME_DISTS,
     outcome_type=ScanOutcome,
     build_spec=build_spec,
-    read_summary=read_summary,
-    models=scan_model_names,
     check_sources=check_sources,
 )
