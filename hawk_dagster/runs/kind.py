@@ -160,6 +160,10 @@ class RunNames:
 
 @dataclass(frozen=True)
 class RunKind(Generic[OutcomeT]):
+    """One kind of run. A new kind (sample edits, scan resume) is one more instance: its `RunNames`, an
+    outcome class (`RunOutcome`), a `build_spec` (config -> the JSON spec of `runner/entry_<config_key>.py`),
+    its config model in `hawk_dagster.config.loading`, and a job module of a few lines (`jobs/`)."""
+
     names: RunNames
     runtime_dists: tuple[str, ...]
     """Distributions pinned in the runner venv to the versions installed here."""
