@@ -179,7 +179,7 @@ def run_local(launch_plan: LaunchPlan) -> LocalRunResult:
     click.echo("")
     for message in result.outcome.warnings():
         warn(message)
-    click.echo(f"{result.outcome.location_label}: {result.outcome.location}")
+    click.echo(f"{result.outcome.labels.location_label}: {result.outcome.location}")
     click.echo(f"Dagster run: {result.run_id} ({elapsed:.1f} s)")
     return result
 

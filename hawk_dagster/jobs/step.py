@@ -84,7 +84,7 @@ def outcome_metadata(kind: RunKind[Any], outcome: RunOutcome) -> dict[str, dg.Me
             dg.TableColumn(name, "int" if isinstance(value, int) else "string")
             for name, value in records[0].items()
         ]
-        metadata[outcome.records_name] = dg.MetadataValue.table(
+        metadata[outcome.labels.records_name] = dg.MetadataValue.table(
             [dg.TableRecord(record) for record in records], schema=dg.TableSchema(columns=columns)
         )
     metadata["results"] = dg.MetadataValue.md(f"```\n{outcome.table()}\n```")

@@ -10,7 +10,15 @@ from pydantic import BaseModel, Field
 from hawk_dagster.config.evals import EvalSetConfig
 from hawk_dagster.logstore import EVALS_PREFIX, LogStore
 from hawk_dagster.runner.spec import build_eval_set_spec, model_names
-from hawk_dagster.runs.kind import BuiltSpec, PreparedRun, RunKind, RunNames, RunOutcome, SpecRequest
+from hawk_dagster.runs.kind import (
+    BuiltSpec,
+    OutcomeLabels,
+    PreparedRun,
+    RunKind,
+    RunNames,
+    RunOutcome,
+    SpecRequest,
+)
 from hawk_dagster.runs.table import format_table
 from hawk_dagster.runs.tags import EVAL_SET_ID_TAG
 
@@ -39,10 +47,7 @@ class LogResult(BaseModel):
 
 
 class EvalSetOutcome(RunOutcome):
-    id_field: ClassVar[str] = "eval_set_id"
-    location_field: ClassVar[str] = "log_dir"
-    location_label: ClassVar[str] = "Logs"
-    records_name: ClassVar[str] = "logs"
+    labels: ClassVar[OutcomeLabels] = OutcomeLabels("eval_set_id", "log_dir", "Logs", "logs")
 
     eval_set_id: str
     log_dir: str

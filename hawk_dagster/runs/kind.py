@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, Protocol, Self, TypeVar
 
 from pydantic import BaseModel
 
@@ -37,17 +37,21 @@ class RunConfig(Protocol):
     def get_secrets(self) -> list[SecretConfig]: ...
 
 
+class OutcomeLabels(NamedTuple):
+    id_field: str
+    """The outcome's field holding the run's id (`eval_set_id`, `scan_run_id`)."""
+    location_field: str
+    """The outcome's field holding the run's output folder (`log_dir`, `results_dir`)."""
+    location_label: str
+    """How the CLI names the output folder: `Logs`, `Results`."""
+    records_name: str
+    """The run metadata table's name: `logs`, `scanners`."""
+
+
 class RunOutcome(BaseModel):
     """A finished run as its kind reads the runner's summary; dumped, it is the op's output."""
 
-    id_field: ClassVar[str]
-    """The field holding the run's id (`eval_set_id`, `scan_run_id`)."""
-    location_field: ClassVar[str]
-    """The field holding the run's output folder (`log_dir`, `results_dir`)."""
-    location_label: ClassVar[str] = "Logs"
-    """How the CLI names the output folder: `Logs`, `Results`."""
-    records_name: ClassVar[str] = "results"
-    """The run metadata table's name: `logs`, `scanners`."""
+    labels: ClassVar[OutcomeLabels]
 
     @classmethod
     def from_summary(cls, prepared: PreparedRun, summary: Mapping[str, Any], store: LogStore) -> Self:
@@ -56,11 +60,11 @@ class RunOutcome(BaseModel):
 
     @property
     def job_id(self) -> str:
-        return str(getattr(self, self.id_field))
+        return str(getattr(self, self.labels.id_field))
 
     @property
     def location(self) -> str:
-        return str(getattr(self, self.location_field))
+        return str(getattr(self, self.labels.location_field))
 
     def table(self) -> str:
         """The results table (terminal and run metadata)."""

@@ -18,6 +18,7 @@ from hawk_dagster.logstore import EVALS_PREFIX, SCANS_PREFIX, LogStore
 from hawk_dagster.logstore.keys import eval_set_key
 from hawk_dagster.runs.kind import (
     BuiltSpec,
+    OutcomeLabels,
     PreparedRun,
     RunError,
     RunKind,
@@ -128,10 +129,7 @@ class ModelScanOutcome(BaseModel):
 
 
 class ScanOutcome(RunOutcome):
-    id_field: ClassVar[str] = "scan_run_id"
-    location_field: ClassVar[str] = "results_dir"
-    location_label: ClassVar[str] = "Results"
-    records_name: ClassVar[str] = "scanners"
+    labels: ClassVar[OutcomeLabels] = OutcomeLabels("scan_run_id", "results_dir", "Results", "scanners")
 
     scan_run_id: str
     results_dir: str
