@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from hawk_dagster.cli import launch
+from hawk_dagster.runs.table import format_table
 from hawk_dagster.warehouse.database import connect
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -28,12 +29,7 @@ def print_table(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
             return f"{value:.3f}"
         return "" if value is None else str(value)
 
-    text = [[cell(v) for v in row] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in text)) if text else len(c) for i, c in enumerate(columns)]
-    click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
-    click.echo("  ".join("-" * w for w in widths))
-    for row in text:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    click.echo(format_table(columns, [[cell(v) for v in row] for row in rows]))
 
 
 def import_eval_set(eval_set_id: str) -> None:
