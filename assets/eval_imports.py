@@ -12,6 +12,7 @@ from pydantic import Field
 
 from hawk_dagster.import_checks import warehouse_counts
 from hawk_dagster.importer import EvalImportResult, import_eval_logs
+from hawk_dagster.logstore.keys import eval_set_key
 from hawk_dagster.sensing.eval_logs import is_importable_log_key
 from hawk_dagster.warehouse.schema import EVAL_TABLES, RAW_SCHEMA
 from resources.log_store import LogStoreResource
@@ -69,7 +70,7 @@ def import_eval_logs_asset(
     eval_set_id = context.partition_key
     store = log_store.get_client()
     keys = config.keys or [
-        info.key for info in store.list(f"evals/{eval_set_id}/") if is_importable_log_key(info.key)
+        info.key for info in store.list(eval_set_key(eval_set_id) + "/") if is_importable_log_key(info.key)
     ]
     database_url = warehouse.migrated_url()
     results = import_eval_logs(database_url, store, keys, force=config.force)

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from hawk_dagster.config.loading import load_config_file  # noqa: E402
 from hawk_dagster.logstore import LogStore  # noqa: E402
-from hawk_dagster.runner.eval_set import prepare_eval_set  # noqa: E402
+from hawk_dagster.runner.eval_set import EVAL_SET  # noqa: E402
 from hawk_dagster.runner.venv import ensure_runner_venv  # noqa: E402
 
 CONFIG = ROOT / "examples" / "simple.eval-set.yaml"
@@ -54,10 +54,10 @@ def main() -> None:
         "INSPECT_DISPLAY": "none",
     }
     loaded = load_config_file(CONFIG)
-    prepared = prepare_eval_set(
+    prepared = EVAL_SET.prepare(
         loaded.config,
-        log_store=LogStore.from_root(str(work / "logs")),  # type: ignore[arg-type]
-        eval_set_id="bench",
+        store=LogStore.from_root(str(work / "logs")),
+        job_id="bench",
         created_by="bench",
         cwd=ROOT,
     )

@@ -1,18 +1,15 @@
-"""Runner settings: where runner venvs are cached, where local secret stores live."""
+"""Runner settings as a Dagster resource: where runner venvs are cached, where local secret stores live."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
 
-from hawk_dagster.runner.venv import default_venv_cache_dir
-from hawk_dagster.secrets import LocalSecretStore, default_secrets_dir
+from hawk_dagster.runs.settings import RunnerSettings
 
 
 class RunnerResource(dg.ConfigurableResource):
-    """Where the eval-set and scan steps build their isolated venvs and find local secret stores."""
+    """Where the run steps build their isolated venvs and find local secret stores."""
 
     venv_cache_dir: str | None = Field(
         default=None, description="Runner venv cache (default $HAWK_VENV_CACHE or .hawk/venvs)."
@@ -22,13 +19,11 @@ class RunnerResource(dg.ConfigurableResource):
         default=None, description="Folder that relative package paths resolve against (default: the cwd)."
     )
 
-    def venv_cache_path(self) -> Path:
-        return Path(self.venv_cache_dir).resolve() if self.venv_cache_dir else default_venv_cache_dir()
-
-    def secret_store(self) -> LocalSecretStore:
-        return LocalSecretStore(
-            Path(self.secrets_dir).resolve() if self.secrets_dir else default_secrets_dir()
+    def settings(self, log_root: str | None = None) -> RunnerSettings:
+        """The plain settings the run steps use (`hawk_dagster.runs.execute.run`)."""
+        return RunnerSettings(
+            venv_cache_dir=self.venv_cache_dir,
+            secrets_dir=self.secrets_dir,
+            package_base_dir=self.package_base_dir,
+            log_root=log_root,
         )
-
-    def package_base_path(self) -> Path:
-        return Path(self.package_base_dir).resolve() if self.package_base_dir else Path.cwd()

@@ -1,4 +1,6 @@
-"""`hawk db …`: the warehouse database (HAWK_DATABASE_URL or the embedded PostgreSQL)."""
+"""`hawk db …`: the warehouse database (HAWK_DATABASE_URL or the embedded PostgreSQL).
+
+SQLAlchemy, psycopg and the warehouse modules are imported when a command runs, not for `--help`."""
 
 from __future__ import annotations
 
@@ -7,17 +9,6 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import click
-import psycopg
-import sqlalchemy as sa
-
-from hawk_dagster.warehouse.database import (
-    DATABASE_URL_VARIABLE,
-    redact_url,
-    resolve_database_url,
-)
-from hawk_dagster.warehouse.embedded import stop_embedded_postgres
-from hawk_dagster.warehouse.errors import WarehouseError
-from hawk_dagster.warehouse.migrate import current_revision, upgrade
 
 T = TypeVar("T")
 
@@ -29,6 +20,12 @@ def _first_line(error: BaseException) -> str:
 
 def _run(action: Callable[[], T]) -> T:
     """Run `action`, turning warehouse and connection errors into one-line CLI errors."""
+    import psycopg
+    import sqlalchemy as sa
+
+    from hawk_dagster.warehouse.database import DATABASE_URL_VARIABLE
+    from hawk_dagster.warehouse.errors import WarehouseError
+
     try:
         return action()
     except WarehouseError as error:
@@ -48,6 +45,8 @@ def db() -> None:
 @db.command("url")
 def url_command() -> None:
     """Print the warehouse URL (password hidden), starting the embedded PostgreSQL if needed."""
+    from hawk_dagster.warehouse.database import redact_url, resolve_database_url
+
     click.echo(redact_url(_run(resolve_database_url)))
 
 
@@ -55,6 +54,8 @@ def url_command() -> None:
 @click.option("--revision", default="head", show_default=True, help="Alembic revision to migrate to.")
 def upgrade_command(revision: str) -> None:
     """Create or migrate the raw warehouse schema (hawk_raw)."""
+    from hawk_dagster.warehouse.database import resolve_database_url
+    from hawk_dagster.warehouse.migrate import current_revision, upgrade
 
     def migrate() -> str | None:
         url = resolve_database_url()
@@ -68,8 +69,12 @@ def upgrade_command(revision: str) -> None:
 @db.command("stop")
 def stop_command() -> None:
     """Stop the embedded PostgreSQL (an external HAWK_DATABASE_URL is left alone)."""
+    from hawk_dagster.warehouse.database import DATABASE_URL_VARIABLE
+
     if os.environ.get(DATABASE_URL_VARIABLE, "").strip():
         click.echo(f"{DATABASE_URL_VARIABLE} is set: the external database is not managed by hawk")
         return
+    from hawk_dagster.warehouse.embedded import stop_embedded_postgres
+
     stopped = _run(stop_embedded_postgres)
     click.echo("embedded PostgreSQL stopped" if stopped else "embedded PostgreSQL was not running")

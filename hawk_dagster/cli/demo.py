@@ -1,6 +1,7 @@
 """`make demo`: the example eval set end to end — run, import, dbt marts, leaderboard, scan, flags.
 
-Every stage goes through the same Dagster definitions a deployment uses, on the local instance.
+Every stage goes through the same Dagster jobs, assets and resources a deployment uses, on the local
+instance (a local verb: it imports the code location's `assets/` and `resources/` lazily).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 import click
 
 from hawk_dagster.cli import launch
+from hawk_dagster.runs.table import format_table
 from hawk_dagster.warehouse.database import connect
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -27,22 +29,17 @@ def print_table(columns: list[str], rows: list[tuple[Any, ...]]) -> None:
             return f"{value:.3f}"
         return "" if value is None else str(value)
 
-    text = [[cell(v) for v in row] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in text)) if text else len(c) for i, c in enumerate(columns)]
-    click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
-    click.echo("  ".join("-" * w for w in widths))
-    for row in text:
-        click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    click.echo(format_table(columns, [[cell(v) for v in row] for row in rows]))
 
 
 def import_eval_set(eval_set_id: str) -> None:
     import dagster as dg
 
     from assets.eval_imports import eval_sets_partitions, import_eval_logs_asset
-    from hawk_dagster.definitions import defs
+    from resources.log_store import LogStoreResource
+    from resources.warehouse import WarehouseResource
 
-    all_resources = defs.resources or {}
-    resources = {key: all_resources[key] for key in ("log_store", "warehouse")}
+    resources = {"log_store": LogStoreResource(), "warehouse": WarehouseResource()}
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions(eval_sets_partitions.name or "eval_sets", [eval_set_id])
         result = dg.materialize(
@@ -70,14 +67,13 @@ def import_eval_set(eval_set_id: str) -> None:
 def build_marts() -> None:
     import dagster as dg
 
-    from assets.dbt import hawk_dbt_assets
-    from hawk_dagster.definitions import defs
+    from assets.dbt import dbt_resource, hawk_dbt_assets
 
     with dg.DagsterInstance.get() as instance:
         result = dg.materialize(
             [hawk_dbt_assets],
             instance=instance,
-            resources={"dbt": (defs.resources or {})["dbt"]},
+            resources={"dbt": dbt_resource()},
             raise_on_error=False,
             run_config=QUIET,
         )
@@ -108,19 +104,17 @@ def print_leaderboard(database_url: str, eval_set_id: str) -> None:
 
 
 def run_scan(eval_set_id: str, database_url: str, config_path: Path) -> None:
-    from hawk_dagster.cli import launch_scan
+    from hawk_dagster.cli.main import run_local
     from hawk_dagster.logstore import LogStore
     from hawk_dagster.scans.importer import import_scan_results
-    from hawk_dagster.scans.run import outcome_warnings
+    from hawk_dagster.scans.run import SCAN, with_sources
 
     store = LogStore.default()
-    plan = launch_scan.plan_scan_launch(config_path, eval_set_ids=[eval_set_id], log_store=store)
-    click.echo(f"Scan run ID: {plan.scan_run_id}")
-    result = launch_scan.run_scan_locally(plan)
-    if not result.success or result.outcome is None:
-        raise click.ClickException(f"{result.error} (Dagster run {result.run_id})")
-    for warning in outcome_warnings(result.outcome):
-        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    plan = launch.plan_launch(
+        SCAN, config_path, log_store=store, edit_config=lambda config: with_sources(config, [eval_set_id])
+    )
+    result = run_local(plan)
+    assert result.outcome is not None
     for key in result.outcome.scan_dir_keys:
         imported = import_scan_results(database_url, store, key)
         click.echo(f"imported {key}: {imported.outcome}, {imported.rows_written} scanner result row(s)")
@@ -135,34 +129,34 @@ def run_scan(eval_set_id: str, database_url: str, config_path: Path) -> None:
          GROUP BY r.scanner_key ORDER BY r.scanner_key
     """
     with connect(database_url) as conn:
-        rows = conn.execute(query, (plan.scan_run_id,)).fetchall()
+        rows = conn.execute(query, (plan.job_id,)).fetchall()
     stage("Flagged samples per scanner")
     print_table(["scanner", "results", "flagged", "flagged samples"], [tuple(r) for r in rows])
 
 
 def run_demo(eval_config: Path, scan_config: Path) -> None:
-    from hawk_dagster.cli.main import run_local_eval_set
+    from hawk_dagster.cli.main import run_local
+    from hawk_dagster.runner.eval_set import EVAL_SET
     from hawk_dagster.warehouse.database import resolve_database_url
     from hawk_dagster.warehouse.migrate import upgrade
 
     started = time.perf_counter()
     launch.ensure_dagster_home()
-    launch.ensure_code_location_importable()
     stage(f"1. Eval set ({eval_config})")
-    plan = launch.plan_eval_set_launch(eval_config)
-    run_local_eval_set(plan)
+    plan = launch.plan_launch(EVAL_SET, eval_config)
+    run_local(plan)
     eval_seconds = time.perf_counter() - started
 
     stage("2. Import the logs into the warehouse (asset hawk_raw/*, partition = eval set)")
     database_url = resolve_database_url()
     upgrade(database_url)
-    import_eval_set(plan.eval_set_id)
+    import_eval_set(plan.job_id)
 
     stage("3. dbt build (staging -> marts)")
     build_marts()
-    stage(f"Leaderboard: model_task_results for {plan.eval_set_id}")
-    print_leaderboard(database_url, plan.eval_set_id)
+    stage(f"Leaderboard: model_task_results for {plan.job_id}")
+    print_leaderboard(database_url, plan.job_id)
 
     stage(f"4. Scan ({scan_config})")
-    run_scan(plan.eval_set_id, database_url, scan_config)
+    run_scan(plan.job_id, database_url, scan_config)
     click.echo(f"\ndemo finished in {time.perf_counter() - started:.1f} s (eval set {eval_seconds:.1f} s)")

@@ -1,35 +1,23 @@
-"""Launching eval sets: on the local Dagster instance, or on a running Dagster through GraphQL.
+"""Launching runs of any kind: the plan (config, id, secrets, run config, tags), then submitting it to a
+running Dagster through GraphQL. Running a plan locally is `hawk_dagster.cli.local_run`.
 
-Everything a user can get wrong (config, id, secrets) is checked here before a run exists.
+Everything a user can get wrong (config, id, inputs, secrets) is checked here before a run exists.
 """
 
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from hawk_dagster.config.evals import EvalSetConfig
 from hawk_dagster.config.loading import LoadedConfig, load_config_file
-from hawk_dagster.jobs.eval_set import (
-    CREATED_BY_TAG,
-    EVAL_SET_ID_TAG,
-    EVAL_SET_JOB,
-    EXECUTOR_TAG,
-    RUN_EVAL_SET_OP,
-)
-from hawk_dagster.runner.eval_set import (
-    EvalSetOutcome,
-    EvalSetRunError,
-    check_required_secrets,
-    default_created_by,
-    outcome_from_summary,
-    resolve_eval_set_id,
-)
+from hawk_dagster.k8s.names import secret_name_for
+from hawk_dagster.logstore import LogStore
+from hawk_dagster.runs.kind import RunKind, default_created_by
+from hawk_dagster.runs.tags import CREATED_BY_TAG, EXECUTOR_TAG
 from hawk_dagster.secrets import LocalSecretStore, collect_secrets
 
 DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
@@ -42,9 +30,10 @@ class LaunchError(RuntimeError):
 
 @dataclass
 class LaunchPlan:
+    kind: RunKind[Any]
     loaded: LoadedConfig
-    config: EvalSetConfig
-    eval_set_id: str
+    config: Any
+    job_id: str
     created_by: str
     secrets: dict[str, str]
     run_config: dict[str, Any]
@@ -53,13 +42,6 @@ class LaunchPlan:
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parents[2]
-
-
-def ensure_code_location_importable() -> None:
-    """The code location's top-level packages (assets/, resources/, sensors/) live at the repo root."""
-    root = str(repo_root())
-    if root not in sys.path:
-        sys.path.insert(0, root)
 
 
 def ensure_dagster_home() -> Path:
@@ -75,107 +57,44 @@ def ensure_dagster_home() -> Path:
     return home
 
 
-def secret_ref_for(eval_set_id: str) -> str:
-    return f"hawk-secrets-{eval_set_id}"
-
-
-def plan_eval_set_launch(
+def plan_launch(
+    kind: RunKind[Any],
     config_path: Path,
     secret_names: Sequence[str] = (),
     secrets_files: Sequence[Path] = (),
-    eval_set_id: str | None = None,
-    log_dir_allow_dirty: bool = False,
+    job_id: str | None = None,
+    *,
+    options: Mapping[str, Any] | None = None,
+    log_store: LogStore | None = None,
+    edit_config: Callable[[Any], Any] | None = None,
 ) -> LaunchPlan:
-    loaded = load_config_file(config_path, kind="eval-set")
-    config = loaded.config
-    assert isinstance(config, EvalSetConfig)
+    """Validate the config (then `edit_config` it), its secrets and, when `log_store` is given (locally),
+    its inputs; build the run config and tags of a `kind` run. `options` are kind-specific op config."""
+    loaded = load_config_file(config_path, kind=kind.names.name)
+    config = edit_config(loaded.config) if edit_config is not None else loaded.config
     secrets = collect_secrets(secret_names, secrets_files)
     secrets = {**secrets, **config.runner.environment}
-    check_required_secrets(config, secrets)
-    resolved_id = resolve_eval_set_id(config, eval_set_id)
+    kind.check_required_secrets(config, secrets)
+    if log_store is not None and kind.check_sources is not None:
+        kind.check_sources(config, log_store)
+    resolved_id = kind.resolve_job_id(config, job_id)
     created_by = default_created_by()
     op_config: dict[str, Any] = {
-        "eval_set": config.model_dump(mode="json", exclude_unset=True, by_alias=True),
-        "eval_set_id": resolved_id,
+        kind.names.config_key: config.model_dump(mode="json", exclude_unset=True, by_alias=True),
+        kind.names.id_key: resolved_id,
         "created_by": created_by,
-        "secret_refs": [secret_ref_for(resolved_id)] if secrets else [],
-        "log_dir_allow_dirty": log_dir_allow_dirty,
+        "secret_refs": [secret_name_for(resolved_id)] if secrets else [],
+        **(options or {}),
     }
-    run_config: dict[str, Any] = {"ops": {RUN_EVAL_SET_OP: {"config": op_config}}}
-    tags = {EVAL_SET_ID_TAG: resolved_id, CREATED_BY_TAG: created_by}
-    return LaunchPlan(loaded, config, resolved_id, created_by, secrets, run_config, tags)
+    run_config: dict[str, Any] = {"ops": {kind.names.op_name: {"config": op_config}}}
+    tags = {kind.names.id_tag: resolved_id, CREATED_BY_TAG: created_by}
+    return LaunchPlan(kind, loaded, config, resolved_id, created_by, secrets, run_config, tags)
 
 
-def store_secrets(plan: LaunchPlan) -> None:
+def store_secrets(plan: LaunchPlan, store: LocalSecretStore | None = None) -> None:
     """Keep the values where the run reads them by reference; the run config only names the store."""
     if plan.secrets:
-        LocalSecretStore().put(secret_ref_for(plan.eval_set_id), plan.secrets)
-
-
-@dataclass
-class LocalRunResult:
-    success: bool
-    run_id: str
-    outcome: EvalSetOutcome | None
-    error: str | None
-
-
-def local_job_definitions() -> Any:
-    """The code location's `eval_set` and `scan` jobs with their resources, without loading the rest of
-    the code location (dbt manifest, Kubernetes client): a local run starts several seconds sooner."""
-    ensure_code_location_importable()
-    import dagster as dg
-
-    from hawk_dagster.jobs.eval_set import make_eval_set_job
-    from hawk_dagster.jobs.scan import make_scan_job
-    from resources.log_store import LogStoreResource
-    from resources.runner import RunnerResource
-
-    return dg.Definitions(
-        jobs=[make_eval_set_job(), make_scan_job()],
-        resources={"log_store": LogStoreResource(), "runner": RunnerResource()},
-    )
-
-
-def execute_locally(
-    job_name: str, run_config: dict[str, Any], tags: dict[str, str], log_level: str, definitions: Any = None
-) -> Any:
-    """Runs `job_name` in-process on the local instance (DAGSTER_HOME); returns the execution result."""
-    ensure_dagster_home()
-    import dagster as dg
-
-    job = (definitions or local_job_definitions()).resolve_job_def(job_name)
-    run_config = {**run_config, "loggers": {"console": {"config": {"log_level": log_level}}}}
-    with dg.DagsterInstance.get() as instance:
-        return job.execute_in_process(
-            run_config=run_config, instance=instance, tags=tags, raise_on_error=False
-        )
-
-
-def run_eval_set_locally(plan: LaunchPlan, log_level: str = "INFO") -> LocalRunResult:
-    store_secrets(plan)
-    result = execute_locally(EVAL_SET_JOB, plan.run_config, plan.tags, log_level)
-    if result.success:
-        output = result.output_for_node(RUN_EVAL_SET_OP)
-        outcome = _outcome_from_output(output)
-        return LocalRunResult(True, result.run_id, outcome, None)
-    return LocalRunResult(False, result.run_id, None, _failure_description(result))
-
-
-def _outcome_from_output(output: dict[str, Any]) -> EvalSetOutcome:
-    summary = {"success": True, "logs": output["logs"]}
-    return outcome_from_summary(output["eval_set_id"], output["log_dir"], summary)
-
-
-def _failure_description(result: Any) -> str:
-    for event in result.all_events:
-        if event.is_step_failure:
-            data = event.step_failure_data
-            if data.user_failure_data is not None and data.user_failure_data.description:
-                return str(data.user_failure_data.description)
-            if data.error is not None:
-                return data.error.message.strip().splitlines()[-1]
-    return "the run failed (see the Dagster run log)"
+        (store or LocalSecretStore()).put(secret_name_for(plan.job_id), plan.secrets)
 
 
 def dagster_url() -> str:
@@ -212,7 +131,7 @@ def _unreachable(exc: BaseException) -> LaunchError:
     )
 
 
-def remote_executor_kind(client: Any, job_name: str = EVAL_SET_JOB) -> str:
+def remote_executor_kind(client: Any, job_name: str) -> str:
     """The executor the deployment chose for the job (its `hawk/executor` tag), so a laptop's
     environment does not decide how the cluster runs it."""
     selector = {
@@ -234,46 +153,43 @@ def remote_executor_kind(client: Any, job_name: str = EVAL_SET_JOB) -> str:
     return tags.get(EXECUTOR_TAG, "in_process")
 
 
-def submit_run(
-    *,
-    job_name: str,
-    op_name: str,
-    job_type: str,
-    job_id: str,
-    created_by: str,
-    run_config: dict[str, Any],
-    tags: dict[str, str],
-    secrets: dict[str, str],
-    cpu: str | None,
-    memory: str | None,
-    store_secrets_locally: Callable[[], None],
-) -> str:
-    """Submits a run to a running Dagster webserver; returns the run id. The deployment's executor
+def submit(plan: LaunchPlan) -> str:
+    """Submits the plan's run to a running Dagster webserver; returns the run id. The deployment's executor
     decides where secrets go (a Kubernetes Secret for `k8s`, else the local secret store) and whether
     the run config sizes the step's pod."""
     from dagster_graphql import DagsterGraphQLClientError
 
     from hawk_dagster import k8s
 
+    kind = plan.kind
     client = graphql_client()
-    kind = remote_executor_kind(client, job_name)
-    refs = run_config["ops"][op_name]["config"]["secret_refs"]
+    executor = remote_executor_kind(client, kind.names.job_name)
+    refs = plan.run_config["ops"][kind.names.op_name]["config"]["secret_refs"]
     defaults = k8s.K8sStepDefaults.from_env()
-    labels = k8s.job_labels(job_type, job_id, created_by) if kind == "k8s" else None  # type: ignore[arg-type]
-    if kind == "k8s":
-        if secrets:
-            k8s.create_or_replace_secret(refs[0], secrets, defaults.namespace, labels=labels)
+    labels = k8s.job_labels(kind.names.job_type, plan.job_id, plan.created_by) if executor == "k8s" else None  # type: ignore[arg-type]
+    if executor == "k8s":
+        if plan.secrets:
+            k8s.create_or_replace_secret(refs[0], plan.secrets, defaults.namespace, labels=labels)
     else:
-        store_secrets_locally()
-    execution = k8s.execution_run_config(kind, op_name, cpu, memory, refs, defaults, labels=labels)  # type: ignore[arg-type]
+        store_secrets(plan)
+    runner = plan.config.runner
+    execution = k8s.execution_run_config(
+        executor,  # type: ignore[arg-type]
+        kind.names.op_name,
+        runner.cpu,
+        runner.memory,
+        refs,
+        defaults,
+        labels=labels,
+    )
     try:
         return str(
             client.submit_job_execution(
-                job_name,
+                kind.names.job_name,
                 repository_location_name=LOCATION_NAME,
                 repository_name="__repository__",
-                run_config={**run_config, **execution},
-                tags=tags,
+                run_config={**plan.run_config, **execution},
+                tags=plan.tags,
             )
         )
     except DagsterGraphQLClientError as exc:
@@ -284,48 +200,21 @@ def submit_run(
         raise _unreachable(exc) from None
 
 
-def submit_eval_set(plan: LaunchPlan) -> str:
-    """Submits the eval set to a running Dagster webserver; returns the run id."""
-    return submit_run(
-        job_name=EVAL_SET_JOB,
-        op_name=RUN_EVAL_SET_OP,
-        job_type="eval-set",
-        job_id=plan.eval_set_id,
-        created_by=plan.created_by,
-        run_config=plan.run_config,
-        tags=plan.tags,
-        secrets=plan.secrets,
-        cpu=plan.config.runner.cpu,
-        memory=plan.config.runner.memory,
-        store_secrets_locally=lambda: store_secrets(plan),
-    )
-
-
 def run_url(run_id: str) -> str:
     return f"{dagster_url()}/runs/{run_id}"
 
 
-def last_id_file(kind: str = "eval-set") -> Path:
+def last_id_file(kind: str) -> Path:
     base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "hawk-dagster"
     return base / f"last-{kind}-id"
 
 
-def remember_last_id(job_id: str, kind: str = "eval-set") -> None:
+def remember_last_id(job_id: str, kind: str) -> None:
     path = last_id_file(kind)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(job_id + "\n")
 
 
-def last_id(kind: str = "eval-set") -> str | None:
+def last_id(kind: str) -> str | None:
     path = last_id_file(kind)
     return path.read_text().strip() if path.exists() else None
-
-
-__all__ = [
-    "EvalSetRunError",
-    "LaunchError",
-    "LaunchPlan",
-    "plan_eval_set_launch",
-    "run_eval_set_locally",
-    "submit_eval_set",
-]

@@ -1,4 +1,7 @@
-"""The `hawk` command line: validate configs, run eval sets locally or on a running Dagster."""
+"""The `hawk` command line: validate configs, run eval sets and scans locally or on a running Dagster.
+
+Start-up matters (`hawk --help`, `hawk validate`): each verb imports what it needs when it runs, so
+Dagster, SQLAlchemy and the config models load only for the verbs that use them (bench/cli_startup.py)."""
 
 from __future__ import annotations
 
@@ -6,21 +9,25 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from hawk_dagster.cli import launch, launch_scan
-from hawk_dagster.cli.db import db
-from hawk_dagster.cli.importing import import_command
-from hawk_dagster.config.loading import ConfigError, load_config_file
-from hawk_dagster.config.schema import json_schema
-from hawk_dagster.logstore import LogStore
-from hawk_dagster.runner.eval_set import EvalSetRunError, results_table
-from hawk_dagster.scans.run import ScanRunError, outcome_warnings
-from hawk_dagster.scans.run import results_table as scan_results_table
-from hawk_dagster.secrets import SecretsError
+if TYPE_CHECKING:
+    from hawk_dagster.cli.launch import LaunchPlan
+    from hawk_dagster.cli.local_run import LocalRunResult
+    from hawk_dagster.runs.kind import RunKind
 
-USER_ERRORS = (ConfigError, SecretsError, EvalSetRunError, ScanRunError, launch.LaunchError)
+
+def user_errors() -> tuple[type[Exception], ...]:
+    """What a user can get wrong: reported as one line, exit code 1."""
+    from hawk_dagster.cli.launch import LaunchError
+    from hawk_dagster.config.loading import ConfigError
+    from hawk_dagster.k8s.errors import K8sConfigError
+    from hawk_dagster.runs.kind import RunError
+    from hawk_dagster.secrets import SecretsError
+
+    return (ConfigError, SecretsError, RunError, LaunchError, K8sConfigError)
 
 
 def fail(message: str) -> None:
@@ -48,7 +55,47 @@ secrets_file_option = click.option(
 )
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """A group whose heavier subcommands (`db`, `import`: SQLAlchemy, psycopg) are imported only when run;
+    `hawk --help` lists them from their one-line help here."""
+
+    lazy: dict[str, tuple[str, str]] = {
+        "db": (
+            "hawk_dagster.cli.db:db",
+            "The warehouse database: HAWK_DATABASE_URL, else an embedded PostgreSQL.",
+        ),
+        "import": (
+            "hawk_dagster.cli.importing:import_command",
+            "Import Inspect eval logs into the warehouse.",
+        ),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            import importlib
+
+            module, _, attribute = self.lazy[cmd_name][0].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [
+            (
+                name,
+                self.lazy[name][1] if name in self.lazy else self.commands[name].get_short_help_str(limit=80),
+            )
+            for name in self.list_commands(ctx)
+            if name in self.lazy or not self.commands[name].hidden
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup)
 def cli() -> None:
     """Hawk on Dagster: Inspect eval sets and Scout scans as Dagster jobs."""
 
@@ -57,9 +104,11 @@ def cli() -> None:
 @click.argument("config_path", type=click.Path(path_type=Path))
 def validate(config_path: Path) -> None:
     """Check an eval-set or scan config without running anything (kind detected)."""
+    from hawk_dagster.config.loading import ConfigError, load_config_file
+
     try:
         loaded = load_config_file(config_path)
-    except USER_ERRORS as exc:
+    except ConfigError as exc:
         fail(str(exc))
         return
     for message in loaded.warnings:
@@ -71,20 +120,80 @@ def validate(config_path: Path) -> None:
 @click.argument("kind", type=click.Choice(["eval-set", "scan"]))
 def schema(kind: str) -> None:
     """Print the JSON schema of an eval-set or scan config."""
+    from hawk_dagster.config.schema import json_schema
+
     click.echo(json.dumps(json_schema(kind), indent=2))  # type: ignore[arg-type]
 
 
-def _plan(
-    config_path: Path, secret_names: tuple[str, ...], secrets_files: tuple[Path, ...], **kwargs: object
-) -> launch.LaunchPlan:
+def plan(
+    kind: RunKind[Any],
+    config_path: Path,
+    secret_names: tuple[str, ...],
+    secrets_files: tuple[Path, ...],
+    **kwargs: Any,
+) -> LaunchPlan:
+    """The launch plan, or exit 1 with one line; prints the config's warnings."""
+    from hawk_dagster.cli.launch import plan_launch
+
     try:
-        plan = launch.plan_eval_set_launch(config_path, secret_names, secrets_files, **kwargs)  # type: ignore[arg-type]
-    except USER_ERRORS as exc:
+        launch_plan = plan_launch(kind, config_path, secret_names, secrets_files, **kwargs)
+    except user_errors() as exc:
         fail(str(exc))
         raise AssertionError from exc  # unreachable
-    for message in plan.loaded.warnings:
+    for message in launch_plan.loaded.warnings:
         warn(message)
-    return plan
+    return launch_plan
+
+
+def submit(launch_plan: LaunchPlan) -> None:
+    """Submit to a running Dagster; print the id and the run's link."""
+    from hawk_dagster.cli import launch
+
+    try:
+        run_id = launch.submit(launch_plan)
+    except user_errors() as exc:
+        fail(str(exc))
+        return
+    launch.remember_last_id(launch_plan.job_id, launch_plan.kind.names.name)
+    click.echo(f"{launch_plan.kind.names.label} ID: {launch_plan.job_id}")
+    click.echo(f"Dagster run: {launch.run_url(run_id)}")
+
+
+def run_local(launch_plan: LaunchPlan) -> LocalRunResult:
+    """Run here; print the id, the results table, warnings, the output folder. A failed run exits 1 with
+    one line and is not remembered as the last id."""
+    from hawk_dagster.cli import launch
+    from hawk_dagster.cli.local_run import run_locally
+
+    kind = launch_plan.kind
+    click.echo(f"{kind.names.label} ID: {launch_plan.job_id}")
+    started = time.perf_counter()
+    result = run_locally(launch_plan)
+    elapsed = time.perf_counter() - started
+    if not result.success or result.outcome is None:
+        fail(f"{result.error} (Dagster run {result.run_id})")
+        raise AssertionError  # unreachable
+    launch.remember_last_id(launch_plan.job_id, kind.names.name)
+    click.echo("")
+    click.echo(result.outcome.table())
+    click.echo("")
+    for message in result.outcome.warnings():
+        warn(message)
+    click.echo(f"{result.outcome.labels.location_label}: {result.outcome.location}")
+    click.echo(f"Dagster run: {result.run_id} ({elapsed:.1f} s)")
+    return result
+
+
+def eval_set_kind() -> RunKind[Any]:
+    from hawk_dagster.runner.eval_set import EVAL_SET
+
+    return EVAL_SET
+
+
+def scan_kind() -> RunKind[Any]:
+    from hawk_dagster.scans.run import SCAN
+
+    return SCAN
 
 
 @cli.command("eval-set")
@@ -99,37 +208,13 @@ def eval_set(
     log_dir_allow_dirty: bool,
 ) -> None:
     """Submit an eval set to a running Dagster (HAWK_DAGSTER_URL, default the one `make dev` starts)."""
-    plan = _plan(config_path, secret_names, secrets_files, log_dir_allow_dirty=log_dir_allow_dirty)
-    try:
-        run_id = launch.submit_eval_set(plan)
-    except USER_ERRORS as exc:
-        fail(str(exc))
-        return
-    launch.remember_last_id(plan.eval_set_id)
-    click.echo(f"Eval set ID: {plan.eval_set_id}")
-    click.echo(f"Dagster run: {launch.run_url(run_id)}")
+    options = {"log_dir_allow_dirty": log_dir_allow_dirty}
+    submit(plan(eval_set_kind(), config_path, secret_names, secrets_files, options=options))
 
 
 @cli.group()
 def local() -> None:
     """Run jobs on the local Dagster instance (DAGSTER_HOME, default .hawk/dagster)."""
-
-
-def run_local_eval_set(plan: launch.LaunchPlan) -> launch.LocalRunResult:
-    click.echo(f"Eval set ID: {plan.eval_set_id}")
-    started = time.perf_counter()
-    result = launch.run_eval_set_locally(plan)
-    elapsed = time.perf_counter() - started
-    launch.remember_last_id(plan.eval_set_id)
-    if not result.success or result.outcome is None:
-        fail(f"{result.error} (Dagster run {result.run_id})")
-        raise AssertionError  # unreachable
-    click.echo("")
-    click.echo(results_table(result.outcome))
-    click.echo("")
-    click.echo(f"Logs: {result.outcome.log_dir}")
-    click.echo(f"Dagster run: {result.run_id} ({elapsed:.1f} s)")
-    return result
 
 
 @local.command("eval-set")
@@ -146,14 +231,10 @@ def local_eval_set(
     log_dir_allow_dirty: bool,
 ) -> None:
     """Run an eval set here, in-process, and print its results table."""
-    plan = _plan(
-        config_path,
-        secret_names,
-        secrets_files,
-        eval_set_id=eval_set_id,
-        log_dir_allow_dirty=log_dir_allow_dirty,
+    options = {"log_dir_allow_dirty": log_dir_allow_dirty}
+    run_local(
+        plan(eval_set_kind(), config_path, secret_names, secrets_files, job_id=eval_set_id, options=options)
     )
-    run_local_eval_set(plan)
 
 
 @cli.command()
@@ -167,7 +248,7 @@ def demo(config_path: Path, scan_config: Path) -> None:
 
     try:
         run_demo(config_path, scan_config)
-    except USER_ERRORS as exc:
+    except user_errors() as exc:
         fail(str(exc))
 
 
@@ -179,28 +260,13 @@ eval_set_ids_option = click.option(
 )
 
 
-def _plan_scan(
-    config_path: Path,
-    secret_names: tuple[str, ...],
-    secrets_files: tuple[Path, ...],
-    *,
-    local: bool,
-    **kwargs: object,
-) -> launch_scan.ScanLaunchPlan:
-    try:
-        plan = launch_scan.plan_scan_launch(
-            config_path,
-            secret_names,
-            secrets_files,
-            log_store=LogStore.default() if local else None,
-            **kwargs,  # type: ignore[arg-type]
-        )
-    except USER_ERRORS as exc:
-        fail(str(exc))
-        raise AssertionError from exc
-    for message in plan.loaded.warnings:
-        warn(message)
-    return plan
+def scan_sources(eval_set_ids: tuple[str, ...]) -> Any:
+    """`--eval-set-id`: the config scanning these eval sets instead of its own sources."""
+    if not eval_set_ids:
+        return None
+    from hawk_dagster.scans.run import with_sources
+
+    return lambda config: with_sources(config, eval_set_ids)
 
 
 @cli.command("scan")
@@ -215,15 +281,9 @@ def scan(
     eval_set_ids: tuple[str, ...],
 ) -> None:
     """Submit a scan to a running Dagster (HAWK_DAGSTER_URL)."""
-    plan = _plan_scan(config_path, secret_names, secrets_files, local=False, eval_set_ids=eval_set_ids)
-    try:
-        run_id = launch_scan.submit_scan(plan)
-    except USER_ERRORS as exc:
-        fail(str(exc))
-        return
-    launch.remember_last_id(plan.scan_run_id, kind="scan")
-    click.echo(f"Scan run ID: {plan.scan_run_id}")
-    click.echo(f"Dagster run: {launch.run_url(run_id)}")
+    submit(
+        plan(scan_kind(), config_path, secret_names, secrets_files, edit_config=scan_sources(eval_set_ids))
+    )
 
 
 @local.command("scan")
@@ -240,28 +300,21 @@ def local_scan(
     scan_run_id: str | None,
 ) -> None:
     """Run a scan here, in-process, and print its results table."""
-    plan = _plan_scan(
-        config_path,
-        secret_names,
-        secrets_files,
-        local=True,
-        eval_set_ids=eval_set_ids,
-        scan_run_id=scan_run_id,
+    from hawk_dagster.logstore import LogStore
+
+    edit = scan_sources(eval_set_ids)
+    kind = scan_kind()
+    run_local(
+        plan(
+            kind,
+            config_path,
+            secret_names,
+            secrets_files,
+            job_id=scan_run_id,
+            log_store=LogStore.default(),
+            edit_config=edit,
+        )
     )
-    click.echo(f"Scan run ID: {plan.scan_run_id}")
-    result = launch_scan.run_scan_locally(plan)
-    launch.remember_last_id(plan.scan_run_id, kind="scan")
-    if not result.success or result.outcome is None:
-        fail(f"{result.error} (Dagster run {result.run_id})")
-        return
-    click.echo(scan_results_table(result.outcome))
-    for message in outcome_warnings(result.outcome):
-        warn(message)
-    click.echo(f"Results: {result.outcome.results_dir}")
-
-
-cli.add_command(db)
-cli.add_command(import_command)
 
 
 if __name__ == "__main__":

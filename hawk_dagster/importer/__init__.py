@@ -1,5 +1,5 @@
 """The eval-log importer: Inspect `.eval` logs -> hawk_raw (eval, sample, score, message, sample_model,
-model_role), following Hawk's import rules (notes/hawk.md §3.4).
+model_role), following Hawk's import rules.
 
     from hawk_dagster.importer import import_eval_logs
     results = import_eval_logs(database_url, LogStore.from_root(root), ["evals/<id>/<file>.eval"])

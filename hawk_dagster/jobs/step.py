@@ -1,102 +1,127 @@
-"""What the eval-set and scan steps share: failing with one line, the runner venv, the Pipes run.
+"""The one step every kind of run uses, and the job around it.
 
-Both steps build a venv, write a spec file, run an entry script of `hawk_dagster/runner/` in that venv
-through Dagster Pipes, and read back one summary (or one error) custom message.
+The step is thin: it turns its resources (by key, so hawk_dagster never imports the code location's
+`resources/`) into plain `RunnerSettings` and calls `hawk_dagster.runs.execute.run` with the Dagster
+Pipes subprocess runner. In a cluster the step runs in its own pod (dagster-k8s `k8s_job_executor`),
+sized per run through `execution.config.per_step_k8s_config.<op name>` (see `hawk_dagster.k8s`).
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from pydantic import Field
 
-from hawk_dagster.logstore import LogStore, LogStoreError
-from hawk_dagster.runner.pipes import run_with_pipes
-from hawk_dagster.runner.venv import PackageInstallError, RunnerVenv, ensure_runner_venv
-from hawk_dagster.secrets import release_secret_refs, resolve_secret_refs
-from resources.runner import RunnerResource
-
-
-def step_failure(message: str) -> dg.Failure:
-    """A user-caused failure: one line, not retried."""
-    return dg.Failure(description=message, allow_retries=False)
+from hawk_dagster.runner.pipes import PipesSubprocessRunner
+from hawk_dagster.runs.execute import RunFailed, RunRequest, run
+from hawk_dagster.runs.kind import RunKind, RunOutcome
+from hawk_dagster.runs.settings import RunnerSettings
+from hawk_dagster.runs.tags import EXECUTOR_TAG, JOB_TYPE_TAG
+from hawk_dagster.secrets import release_secret_refs
 
 
-def available_secrets(
-    runner: RunnerResource, secret_refs: Sequence[str]
-) -> tuple[dict[str, str], dict[str, str]]:
-    """(values of the referenced secret stores, everything the step can see: its environment + those)."""
-    import os
-
-    secrets = resolve_secret_refs(secret_refs, runner.secret_store())
-    return secrets, {**{k: v for k, v in os.environ.items() if v}, **secrets}
+class HawkConfigBlock(dg.PermissiveConfig):
+    """A Hawk config (eval set, scan, ...) as written in its YAML file (any keys; validated by the step)."""
 
 
-@contextmanager
-def releasing_secret_refs(
-    context: dg.OpExecutionContext, runner: RunnerResource, secret_refs: Sequence[str]
-) -> Iterator[None]:
-    """Deletes the run's local secret stores when the step ends, whatever the outcome."""
+class RunOpConfig(dg.Config):
+    """What every kind's op config holds besides the user's config and the run's id."""
+
+    created_by: str | None = Field(default=None, description="Who launched the run (run metadata).")
+    secret_refs: list[str] = Field(
+        default_factory=list,
+        description="Names of secret stores holding the run's secrets (never the values).",
+    )
+
+    def request(self, config: dg.PermissiveConfig, job_id: str | None, **options: Any) -> RunRequest:
+        return RunRequest(config.model_dump(), job_id, self.created_by, self.secret_refs, options)
+
+
+RESOURCE_KEYS = frozenset({"log_store", "runner"})
+"""What the step needs: `log_store` (`.root`) and `runner` (`.settings(log_root=...)` -> RunnerSettings)."""
+
+
+def runner_settings(context: dg.OpExecutionContext) -> RunnerSettings:
+    settings: RunnerSettings = context.resources.runner.settings(log_root=context.resources.log_store.root)
+    return settings
+
+
+def run_step(
+    kind: RunKind[Any], context: dg.OpExecutionContext, request: RunRequest
+) -> dg.Output[dict[str, Any]]:
+    """Run `request` as a `kind` run; fail the step with one line (not retried) when it does not succeed."""
+
+    def tag_run(job_id: str) -> None:
+        if context.run.tags.get(kind.names.id_tag) != job_id:
+            context.instance.add_run_tags(context.run_id, {kind.names.id_tag: job_id})
+
+    settings = runner_settings(context)
     try:
-        yield
+        outcome = run(
+            kind,
+            settings,
+            request,
+            PipesSubprocessRunner(context),
+            context.log,
+            on_job_id=tag_run,
+        )
+    except RunFailed as exc:
+        metadata = outcome_metadata(kind, exc.outcome) if exc.outcome is not None else None
+        raise dg.Failure(description=str(exc), allow_retries=False, metadata=metadata) from None
     finally:
-        released = release_secret_refs(secret_refs, runner.secret_store())
+        # The run ended, success or failure: its local secret stores go (a resume passes them again).
+        released = release_secret_refs(request.secret_refs, settings.secret_store())
         if released:
             context.log.info(f"deleted the run's local secret store(s): {', '.join(released)}")
+    return dg.Output(outcome.model_dump(mode="json"), metadata=outcome_metadata(kind, outcome))
 
 
-def prepare_runner_venv(
-    context: dg.OpExecutionContext,
-    store: LogStore,
-    prefix: str,
-    requirements: Sequence[str],
-    runner: RunnerResource,
-) -> RunnerVenv:
-    """Probe the log root, then build or reuse the venv: a failure here leaves nothing in the log store."""
-    try:
-        store.ensure_writable(prefix)
-    except LogStoreError as exc:
-        raise step_failure(str(exc)) from None
-    context.log.info("runner venv: " + " ".join(requirements))
-    try:
-        venv = ensure_runner_venv(list(requirements), runner.venv_cache_path())
-    except PackageInstallError as exc:
-        raise step_failure(str(exc)) from None
-    context.log.info(f"runner venv {'reused' if venv.reused else 'built'}: {venv.path}")
-    return venv
-
-
-def run_entry_script(
-    context: dg.OpExecutionContext,
-    *,
-    venv: RunnerVenv,
-    entry_script: Path,
-    write_spec: Callable[[Path], Path],
-    env: Mapping[str, str],
-    runner: RunnerResource,
-    summary_type: str,
-    error_type: str,
-    tool: str,
-) -> dict[str, Any] | None:
-    """Runs `entry_script SPEC` in the venv; returns its summary message, fails the step on its error."""
-    with tempfile.TemporaryDirectory(prefix="hawk-spec-") as tmp:
-        spec_path = write_spec(Path(tmp))
-        pipes_run = run_with_pipes(
-            context,
-            [str(venv.python), str(entry_script), str(spec_path)],
-            env=env,
-            cwd=str(runner.package_base_path()),
+def outcome_metadata(kind: RunKind[Any], outcome: RunOutcome) -> dict[str, dg.MetadataValue]:
+    """The outcome's facts, its records as a table, the results table, and any warnings."""
+    metadata: dict[str, dg.MetadataValue] = {
+        name: dg.MetadataValue.int(value) if isinstance(value, int) else dg.MetadataValue.text(value)
+        for name, value in outcome.facts().items()
+    }
+    records = outcome.records()
+    if records:
+        columns = [
+            dg.TableColumn(name, "int" if isinstance(value, int) else "string")
+            for name, value in records[0].items()
+        ]
+        metadata[outcome.labels.records_name] = dg.MetadataValue.table(
+            [dg.TableRecord(record) for record in records], schema=dg.TableSchema(columns=columns)
         )
-    messages = [m for m in pipes_run.messages if isinstance(m, dict)]
-    error = next((m for m in messages if m.get("type") == error_type), None)
-    if error is not None:
-        raise step_failure(f"{tool} failed: {error['message']}")
-    if pipes_run.returncode != 0:
-        raise step_failure(
-            f"the {tool} runner exited with code {pipes_run.returncode}; see the step's stderr"
-        )
-    return next((m for m in messages if m.get("type") == summary_type), None)
+    metadata["results"] = dg.MetadataValue.md(f"```\n{outcome.table()}\n```")
+    warnings = outcome.warnings()
+    if warnings:
+        metadata["warnings"] = dg.MetadataValue.md("\n".join(f"- {w}" for w in warnings))
+    return metadata
+
+
+def make_run_job(
+    kind: RunKind[Any], op: dg.OpDefinition, executor_def: dg.ExecutorDefinition | None = None
+) -> dg.JobDefinition:
+    """The job of `kind`: its one step, with the executor chosen by the deployment (see `hawk_dagster.k8s`)."""
+    executor = executor_def or dg.in_process_executor
+
+    @dg.job(
+        name=kind.names.job_name,
+        description=f"Run a Hawk {kind.names.name} config with {kind.names.tool}; output goes to <log root>/{kind.names.log_prefix}/<{kind.names.id_key}>/.",
+        executor_def=executor,
+        tags={JOB_TYPE_TAG: kind.names.job_type, EXECUTOR_TAG: executor.name},
+    )
+    def run_job() -> None:
+        op()
+
+    return run_job
+
+
+def step_op(kind: RunKind[Any]) -> Any:
+    """The decorator of a kind's op: its name, its resources, its description."""
+    return dg.op(
+        name=kind.names.op_name,
+        description=f"Validate a Hawk {kind.names.name} config, install its packages in a runner venv, run {kind.names.tool}.",
+        tags={"kind": "inspect"},
+        required_resource_keys=set(RESOURCE_KEYS),
+    )

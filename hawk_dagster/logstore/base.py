@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .errors import LogStoreError
+from .keys import EVALS_PREFIX, SCANS_PREFIX
 
 LOG_ROOT_ENV = "HAWK_LOG_ROOT"
 DEFAULT_LOG_ROOT = Path(".hawk") / "logs"
-EVALS_PREFIX = "evals"
-SCANS_PREFIX = "scans"
 WRITE_PROBE_PREFIX = ".hawk-write-probe-"  # name prefix of the objects ensure_writable writes
 
 

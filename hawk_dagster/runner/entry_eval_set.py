@@ -1,59 +1,25 @@
 """Runs one resolved eval set with Inspect, inside the runner venv.
 
-This file is executed by path with the runner venv's Python (`python entry_eval_set.py SPEC.json`):
-it imports only the standard library, `inspect_ai` and `dagster_pipes`, never `hawk_dagster`.
-The spec is a plain JSON document written by `hawk_dagster.runner.spec` (no secrets in it: those
-arrive as environment variables). Progress goes to the Dagster run log through Dagster Pipes; the
-per-log summary goes back as one custom message.
+Executed by path with the runner venv's Python (`python entry_eval_set.py SPEC.json`): it imports only
+the standard library, `inspect_ai` and `entry_common.py` (loaded by path from this folder), never
+`hawk_dagster`. The spec is written by `hawk_dagster.runner.spec` (no secrets: those arrive as environment
+variables). Progress and the per-log summary go back to the step through `entry_common`.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import math
-import os
+import importlib.util
 import sys
 import tempfile
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-SUMMARY_MESSAGE = "hawk.eval_set.summary"
-ERROR_MESSAGE = "hawk.eval_set.error"
-
-
-class _PipesLogHandler(logging.Handler):
-    """Forwards Inspect's log records to the Dagster run log."""
-
-    def __init__(self, pipes_logger: logging.Logger) -> None:
-        super().__init__(level=logging.INFO)
-        self._pipes_logger = pipes_logger
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.name.startswith(("httpx", "botocore", "urllib3", "s3fs", "aiobotocore")):
-            return
-        with suppress(Exception):
-            self._pipes_logger.log(record.levelno, f"[{record.name}] {record.getMessage()}")
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _build_model(spec: dict[str, Any] | None) -> Any:
-    if spec is None:
-        return None
-    from inspect_ai.model import GenerateConfig, get_model
-
-    args = dict(spec.get("args") or {})
-    config = args.pop("config", None)
-    args.pop("api_key", None)
-    if config is not None:
-        args["config"] = GenerateConfig(**config)
-    return get_model(spec["name"], **args)
+_common = importlib.util.spec_from_file_location(
+    "hawk_entry_common", Path(__file__).with_name("entry_common.py")
+)
+common = importlib.util.module_from_spec(_common)  # type: ignore[arg-type]
+_common.loader.exec_module(common)  # type: ignore[union-attr]
 
 
 def _build_solver(spec: dict[str, Any] | None) -> Any:
@@ -80,7 +46,7 @@ def _build_tasks(spec: dict[str, Any]) -> list[Any]:
     for task_spec in spec["tasks"]:
         for solver_spec in solvers:
             for model_spec in models:
-                model = _build_model(model_spec)
+                model = common.build_model(model_spec)
                 if model is not None:
                     init_active_model(model, model.config)
                 task = registry_create("task", task_spec["name"], **(task_spec.get("args") or {}))
@@ -112,7 +78,7 @@ def _summarize(log: Any) -> dict[str, Any]:
     if results is not None:
         for score in results.scores:
             for metric_name, metric in score.metrics.items():
-                scores[f"{score.name}/{metric_name}"] = _finite(metric.value)
+                scores[f"{score.name}/{metric_name}"] = common.finite(metric.value)
     location = str(log.location)
     if location.startswith("file://"):
         location = location[len("file://") :]
@@ -145,7 +111,7 @@ def _first_sample_error(location: str, status: str) -> str | None:
     return errors[0] + more
 
 
-def run(spec: dict[str, Any], pipes: Any | None) -> dict[str, Any]:
+def run(spec: dict[str, Any], log: Any) -> dict[str, Any]:
     from inspect_ai import Epochs, eval_set
 
     kwargs: dict[str, Any] = dict(spec["eval_set_kwargs"])
@@ -163,10 +129,9 @@ def run(spec: dict[str, Any], pipes: Any | None) -> dict[str, Any]:
             approval_file = Path(tmp) / "approval.yaml"
             approval_file.write_text(yaml.safe_dump(approval))
             kwargs["approval"] = str(approval_file)
-        model_roles = {role: _build_model(m) for role, m in (spec.get("model_roles") or {}).items()}
+        model_roles = {role: common.build_model(m) for role, m in (spec.get("model_roles") or {}).items()}
         tasks = _build_tasks(spec)
-        if pipes is not None:
-            pipes.log.info(f"running {len(tasks)} task(s) into {spec['log_dir']}")
+        log.info(f"running {len(tasks)} task(s) into {spec['log_dir']}")
         success, logs = eval_set(
             tasks=tasks,
             log_dir=spec["log_dir"],
@@ -177,29 +142,5 @@ def run(spec: dict[str, Any], pipes: Any | None) -> dict[str, Any]:
     return {"success": bool(success), "logs": [_summarize(log) for log in logs]}
 
 
-def main(argv: list[str]) -> int:
-    spec = json.loads(Path(argv[1]).read_text())
-    os.environ.setdefault("INSPECT_DISPLAY", "log")
-    try:
-        from dagster_pipes import open_dagster_pipes
-    except ImportError:  # run by hand, outside Dagster
-        summary = run(spec, None)
-        print(json.dumps(summary, indent=2))
-        return 0
-    with open_dagster_pipes() as pipes:
-        root = logging.getLogger()
-        root.addHandler(_PipesLogHandler(pipes.log))
-        if root.level > logging.INFO or root.level == logging.NOTSET:
-            root.setLevel(logging.INFO)
-        try:
-            summary = run(spec, pipes)
-        except BaseException as exc:
-            message = str(exc) if isinstance(exc, SystemExit) else f"{type(exc).__name__}: {exc}"
-            pipes.report_custom_message({"type": ERROR_MESSAGE, "message": message})
-            raise
-        pipes.report_custom_message({"type": SUMMARY_MESSAGE, **summary})
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(common.run_entry(sys.argv, run))

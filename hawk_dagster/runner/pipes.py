@@ -1,4 +1,5 @@
-"""Run the runner subprocess in a Dagster Pipes session and keep its messages even when it fails.
+"""The Dagster Pipes subprocess runner of the job step: runs an entry script in a Pipes session and keeps
+its messages even when it fails.
 
 `dg.PipesSubprocessClient` raises on a non-zero exit before its messages can be read; the runner
 reports Inspect's own error message as a custom message, which the step needs to fail with.
@@ -10,40 +11,39 @@ import os
 import signal
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
 
 import dagster as dg
 from dagster._core.errors import DagsterExecutionInterruptedError
 
+from hawk_dagster.runs.execute import ProcessResult
+
 TERMINATION_TIMEOUT_SECONDS = 30
 
 
-@dataclass
-class PipesRun:
-    returncode: int
-    messages: list[Any]
+class PipesSubprocessRunner:
+    """A `runs.execute.SubprocessRunner` that streams the process's logs into the step's run log."""
 
+    def __init__(self, context: dg.OpExecutionContext) -> None:
+        self.context = context
 
-def run_with_pipes(
-    context: dg.OpExecutionContext, command: Sequence[str], env: Mapping[str, str], cwd: str | None = None
-) -> PipesRun:
-    with dg.open_pipes_session(
-        context=context,
-        context_injector=dg.PipesTempFileContextInjector(),
-        message_reader=dg.PipesTempFileMessageReader(),
-    ) as session:
-        process = subprocess.Popen(
-            list(command), cwd=cwd, env={**os.environ, **env, **session.get_bootstrap_env_vars()}
-        )
-        try:
-            returncode = process.wait()
-        except DagsterExecutionInterruptedError:
-            context.log.info("run interrupted: sending SIGINT to the Inspect runner")
-            process.send_signal(signal.SIGINT)
+    def __call__(self, command: Sequence[str], env: Mapping[str, str], cwd: str) -> ProcessResult:
+        context = self.context
+        with dg.open_pipes_session(
+            context=context,
+            context_injector=dg.PipesTempFileContextInjector(),
+            message_reader=dg.PipesTempFileMessageReader(),
+        ) as session:
+            process = subprocess.Popen(
+                list(command), cwd=cwd, env={**os.environ, **env, **session.get_bootstrap_env_vars()}
+            )
             try:
-                process.wait(timeout=TERMINATION_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            raise
-    return PipesRun(returncode, list(session.get_custom_messages()))
+                returncode = process.wait()
+            except DagsterExecutionInterruptedError:
+                context.log.info("run interrupted: sending SIGINT to the runner")
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=TERMINATION_TIMEOUT_SECONDS)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                raise
+        return ProcessResult(returncode, list(session.get_custom_messages()))

@@ -1,6 +1,6 @@
 """From a validated `EvalSetConfig` to the plain JSON spec the runner subprocess executes.
 
-This is Hawk's `run_eval_set.py` mapping (notes/hawk.md §1.4), split so the part that decides every
+This is Hawk's `run_eval_set.py` mapping, split so the part that decides every
 `inspect_ai.eval_set()` argument is a plain, testable function here, and the part that needs Inspect's
 registry runs in the runner venv (`entry_eval_set.py`). The spec never holds secrets.
 """

@@ -1,6 +1,6 @@
 """Import one Scout scan folder (`scans/<scan_run_id>/scan_id=<id>/`) into the raw warehouse.
 
-Hawk's rules (notes/hawk.md §3.4): the scan row is upserted on `scan_id`, and an incoming scan whose
+Hawk's rules: the scan row is upserted on `scan_id`, and an incoming scan whose
 spec timestamp is older than the stored one is skipped (equal timestamps re-import, so the scanners
 of one scan can import one by one); model roles follow the spec (roles no longer in it are deleted);
 every scanner parquet's rows are upserted on (scan_pk, transcript_id, scanner_key, label) and linked to

@@ -1,6 +1,6 @@
 """From a validated `ScanConfig` to the plain JSON spec the scan runner subprocess executes.
 
-Hawk's `run_scan.py` mapping (notes/hawk.md §1.4): every scanner runs once per configured model (or
+Hawk's `run_scan.py` mapping: every scanner runs once per configured model (or
 once with no model), model roles are passed to every scan, and a per-scanner `filter` replaces the
 global `transcripts.filter` for that scanner through a worklist. The spec holds filters as plain JSON
 (the runner turns them into Scout conditions with `hawk_dagster/scans/filters.py`) and never secrets.

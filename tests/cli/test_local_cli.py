@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -156,3 +157,67 @@ def test_local_eval_set_with_secrets_file_keeps_values_out_of_output(
             assert value.encode() not in path.read_bytes(), path
     store = tmp_path / "hawk-home" / "secrets"
     assert store.is_dir() and list(store.iterdir()) == []  # the run deleted its secret store when it ended
+
+
+def test_local_eval_set_and_scan_print_their_results_tables_once(
+    repo_root: Path, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "small.yaml", small_config(name="table once"))
+    evals = hawk(["local", "eval-set", str(config)], repo_root, cli_env)
+    assert evals.returncode == 0, evals.stderr[-3000:]
+    output = evals.stdout + evals.stderr
+    assert output.count("hawk_examples/arith  hawk-offline/careful") == 1, output[-3000:]
+    eval_set_id = next(line for line in evals.stdout.splitlines() if line.startswith("Eval set ID:")).split()[
+        -1
+    ]
+
+    scan = write_config(
+        tmp_path / "scan.yaml",
+        {
+            "scanners": [
+                {"package": EXAMPLES, "name": "hawk_examples", "items": [{"name": "tool_call_counter"}]}
+            ],
+            "transcripts": {"sources": [{"eval_set_id": eval_set_id}]},
+            "max_processes": 1,
+        },
+    )
+    scanned = hawk(["local", "scan", str(scan)], repo_root, cli_env)
+    assert scanned.returncode == 0, scanned.stderr[-3000:]
+    output = scanned.stdout + scanned.stderr
+    assert len(re.findall(r"^-\s+tool_call_counter\s+\d", output, flags=re.MULTILINE)) == 1, output[-3000:]
+    assert "Results: " in scanned.stdout and "Scan run ID: " in scanned.stdout
+
+
+def failing_config(tmp_path: Path) -> Path:
+    config = small_config(name="no such sample")
+    config["tasks"][0]["items"][0]["sample_ids"] = [999]
+    return write_config(tmp_path / "failing.yaml", config)
+
+
+def test_a_failed_local_run_is_not_remembered_as_the_last_id(
+    repo_root: Path, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    remembered = tmp_path / "config" / "hawk-dagster" / "last-eval-set-id"
+    remembered.parent.mkdir(parents=True)
+    remembered.write_text("earlier-run-1\n")
+    result = hawk(["local", "eval-set", str(failing_config(tmp_path))], repo_root, cli_env)
+    assert result.returncode == 1
+    assert remembered.read_text().strip() == "earlier-run-1"
+
+
+def test_a_failed_local_run_shows_one_line_and_keeps_the_trace_in_the_run_log(
+    repo_root: Path, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    import dagster as dg
+
+    result = hawk(["local", "eval-set", str(failing_config(tmp_path))], repo_root, cli_env)
+    assert result.returncode == 1
+    assert "Stack Trace" not in result.stderr and "Traceback" not in result.stderr, result.stderr[-3000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: Inspect failed: tasks: sample_ids [999] match no sample"), last
+    run_id = last.rsplit("(Dagster run ", 1)[1].rstrip(")")
+    with dg.DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
+        (failure,) = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
+    assert failure.dagster_event is not None
+    error = failure.dagster_event.step_failure_data.error
+    assert error is not None and error.stack  # the trace is in the run log

@@ -1,4 +1,4 @@
-"""EvalSetConfig: every field of notes/hawk.md §2.2 with a valid and an invalid case, plus helpers."""
+"""EvalSetConfig: every field of Hawk's EvalSetConfig with a valid and an invalid case, plus helpers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""ScanConfig and the transcript filter models (notes/hawk.md §2.3)."""
+"""ScanConfig and the transcript filter models."""
 
 from __future__ import annotations
 

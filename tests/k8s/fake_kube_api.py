@@ -1,6 +1,6 @@
 """A stand-in Kubernetes API server over HTTP: enough of the REST API for Secrets and batch Jobs.
 
-There is no real API server on this machine (notes/environment.md §4). This one lets the real
+There is no real API server on this machine. This one lets the real
 `kubernetes` client and dagster-k8s's real code send their real requests; it records each request's
 JSON body exactly as it went over the wire, answers like the API server does for the verbs used
 (201/200, 409 AlreadyExists, 404 NotFound, 403 Forbidden for namespaces listed in `forbidden`), and

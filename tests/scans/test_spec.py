@@ -9,7 +9,7 @@ import pytest
 
 from hawk_dagster.config.scans import ScanConfig
 from hawk_dagster.logstore import LogStore
-from hawk_dagster.scans.run import ScanRunError, prepare_scan, run_environment, source_log_dirs
+from hawk_dagster.scans.run import SCAN, ScanRunError, source_log_dirs
 from hawk_dagster.scans.spec import build_scan_spec
 from tests.scans.conftest import REPO_ROOT, SOURCE_EVAL_SET_ID, LogRoot, package
 
@@ -101,21 +101,21 @@ def test_model_api_keys_never_reach_the_spec() -> None:
 
 def test_prepare_resolves_sources_results_folder_id_and_pinned_requirements(source_logs: LogRoot) -> None:
     store = LogStore.from_root(str(source_logs.path))
-    prepared = prepare_scan(
+    prepared = SCAN.prepare(
         config(transcripts={"sources": [{"eval_set_id": SOURCE_EVAL_SET_ID}]}),
-        log_store=store,
-        scan_run_id=None,
+        store=store,
+        job_id=None,
         created_by="alice",
         cwd=REPO_ROOT,
     )
-    assert re.fullmatch(r"spec-test-[a-z0-9]{16}", prepared.scan_run_id)
-    assert prepared.results_dir == store.scan_dir(prepared.scan_run_id)
+    assert re.fullmatch(r"spec-test-[a-z0-9]{16}", prepared.job_id)
+    assert prepared.location == store.scan_dir(prepared.job_id)
     assert prepared.spec.transcripts == [store.eval_set_dir(SOURCE_EVAL_SET_ID)]
     assert str(REPO_ROOT / "examples" / "hawk-examples") in prepared.requirements
     assert any(r.startswith("inspect-scout==") for r in prepared.requirements)
     assert any(r.startswith("inspect-ai==") for r in prepared.requirements)
     assert prepared.models == ["hawk-offline/careful", "hawk-offline/sloppy"]
-    assert not (source_logs.path / "scans" / prepared.scan_run_id).exists()  # nothing written yet
+    assert not (source_logs.path / "scans" / prepared.job_id).exists()  # nothing written yet
 
 
 def test_sources_must_exist_and_be_few(source_logs: LogRoot) -> None:
@@ -131,12 +131,12 @@ def test_an_invalid_scan_run_id_is_refused(source_logs: LogRoot) -> None:
     store = LogStore.from_root(str(source_logs.path))
     scan = config(transcripts={"sources": [{"eval_set_id": SOURCE_EVAL_SET_ID}]})
     with pytest.raises(ScanRunError, match="scan_run_id: invalid id 'Bad_Id'"):
-        prepare_scan(scan, log_store=store, scan_run_id="Bad_Id", created_by="a", cwd=REPO_ROOT)
+        SCAN.prepare(scan, store=store, job_id="Bad_Id", created_by="a", cwd=REPO_ROOT)
 
 
 def test_runner_environment_wins_over_secrets() -> None:
     scan = config(runner={"environment": {"A": "from-config"}})
-    assert run_environment(scan, {"A": "secret", "B": "secret"}) == {
+    assert SCAN.run_environment(scan, {"A": "secret", "B": "secret"}) == {
         "A": "from-config",
         "B": "secret",
         "INSPECT_DISPLAY": "log",

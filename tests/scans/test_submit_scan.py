@@ -11,8 +11,9 @@ import pytest
 from dagster import DagsterRunStatus
 from dagster_graphql import DagsterGraphQLClient
 
-from hawk_dagster.cli.launch_scan import plan_scan_launch, submit_scan
-from hawk_dagster.jobs.scan import SCAN_RUN_ID_TAG
+from hawk_dagster.cli.launch import plan_launch, submit
+from hawk_dagster.runs.tags import SCAN_RUN_ID_TAG
+from hawk_dagster.scans.run import SCAN, with_sources
 from tests.fixtures.webserver import running_webserver, wait_for_run
 from tests.scans.conftest import REPO_ROOT, SOURCE_EVAL_SET_ID, LogRoot
 
@@ -33,12 +34,13 @@ def scan_webserver(tmp_path: Path, source_logs: LogRoot, monkeypatch: pytest.Mon
 
 
 def test_submit_scan_starts_a_run_that_succeeds(scan_webserver: str, source_logs: LogRoot) -> None:
-    plan = plan_scan_launch(
+    plan = plan_launch(
+        SCAN,
         REPO_ROOT / "examples" / "simple.scan.yaml",
-        eval_set_ids=[SOURCE_EVAL_SET_ID],
-        scan_run_id="submitted-1",
+        job_id="submitted-1",
+        edit_config=lambda config: with_sources(config, [SOURCE_EVAL_SET_ID]),
     )
-    run_id = submit_scan(plan)
+    run_id = submit(plan)
 
     status = wait_for_run(scan_webserver, run_id)
     client = DagsterGraphQLClient("127.0.0.1", port_number=int(scan_webserver.rsplit(":", 1)[1]))

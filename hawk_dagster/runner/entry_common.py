@@ -1,0 +1,139 @@
+"""What the runner entry scripts share: messages back to the step, logging, the spec, models, errors.
+
+The entry scripts run inside the runner venv, where hawk_dagster is NOT installed: they load this file by
+path (`load_sibling("entry_common")`), so it imports only the standard library (and, lazily, what the
+venv has: `dagster_pipes`, `inspect_ai`). hawk_dagster imports it too, for the message names.
+
+Messages go back one of three ways: Dagster Pipes (the job step sets DAGSTER_PIPES_CONTEXT), a JSON-lines
+file named by HAWK_RUNNER_MESSAGES (the plain subprocess runner), or stdout (run by hand).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import math
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+SUMMARY_MESSAGE = "hawk.run.summary"
+ERROR_MESSAGE = "hawk.run.error"
+MESSAGES_FILE_ENV = "HAWK_RUNNER_MESSAGES"
+PIPES_CONTEXT_ENV = "DAGSTER_PIPES_CONTEXT"
+QUIET_LOGGERS = ("httpx", "botocore", "urllib3", "s3fs", "aiobotocore")
+
+
+class UserError(Exception):
+    """A user-caused problem found by an entry script; reported as its message alone."""
+
+
+def load_module(path: Path, name: str) -> ModuleType:
+    """A module of hawk_dagster loaded by file path (it must need nothing hawk_dagster-specific)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class _ForwardHandler(logging.Handler):
+    """Forwards Inspect's and Scout's log records to the step's log (Dagster Pipes or stderr)."""
+
+    def __init__(self, target: Any) -> None:
+        super().__init__(level=logging.INFO)
+        self._target = target
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(QUIET_LOGGERS):
+            return
+        with suppress(Exception):
+            self._target.log(record.levelno, f"[{record.name}] {record.getMessage()}")
+
+
+def _forward_logging(target: Any) -> None:
+    root = logging.getLogger()
+    root.addHandler(_ForwardHandler(target))
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+
+
+class Reporter:
+    """`log` for progress, `report(message)` for the one summary or error message."""
+
+    def __init__(self, log: Any, report: Callable[[dict[str, Any]], None]) -> None:
+        self.log = log
+        self.report = report
+
+
+@contextmanager
+def open_reporter() -> Iterator[Reporter]:
+    if os.environ.get(PIPES_CONTEXT_ENV):
+        from dagster_pipes import open_dagster_pipes
+
+        with open_dagster_pipes() as pipes:
+            _forward_logging(pipes.log)
+            yield Reporter(pipes.log, pipes.report_custom_message)
+        return
+    logger = logging.getLogger("hawk.runner")
+    logger.propagate = False
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)  # Inspect and Scout log to stderr themselves
+    messages_file = os.environ.get(MESSAGES_FILE_ENV)
+
+    def report(message: dict[str, Any]) -> None:
+        if messages_file:
+            with open(messages_file, "a", encoding="utf-8") as out:
+                out.write(json.dumps(message) + "\n")
+        else:
+            print(json.dumps(message, indent=2))
+
+    yield Reporter(logger, report)
+
+
+def finite(value: Any) -> Any:
+    """NaN and infinities become None (JSON has neither)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def build_model(spec: dict[str, Any] | None) -> Any:
+    """An Inspect model from a spec's `{name, args}` (`args.config` = GenerateConfig); None for None."""
+    if spec is None:
+        return None
+    from inspect_ai.model import GenerateConfig, get_model
+
+    args = dict(spec.get("args") or {})
+    config = args.pop("config", None)
+    args.pop("api_key", None)
+    if config is not None:
+        args["config"] = GenerateConfig(**config)
+    return get_model(spec["name"], **args)
+
+
+def run_entry(argv: list[str], run: Callable[[dict[str, Any], Any], dict[str, Any]]) -> int:
+    """`python entry_x.py SPEC.json`: read the spec, run it, report its summary or its one-line error."""
+    spec = json.loads(Path(argv[1]).read_text())
+    os.environ.setdefault("INSPECT_DISPLAY", "log")
+    with open_reporter() as reporter:
+        try:
+            summary = run(spec, reporter.log)
+        except BaseException as exc:
+            user_error = isinstance(exc, UserError | SystemExit)
+            message = str(exc) if user_error else f"{type(exc).__name__}: {exc}"
+            reporter.report({"type": ERROR_MESSAGE, "message": message})
+            raise
+        reporter.report({"type": SUMMARY_MESSAGE, **summary})
+    return 0
