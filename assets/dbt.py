@@ -4,9 +4,12 @@ Lineage: the dbt sources are the import assets' keys `hawk_raw/<table>`; models 
 `<layer>/<model>` (`staging/stg_eval`, `intermediate/int_eval_attempts`, `marts/fct_samples`) and
 grouped by layer; dbt tests are asset checks (a warn-severity test that fails is a WARN check).
 
-Automation: every dbt asset carries `rebuild_after_imports` (below), evaluated by `dbt_automation_sensor`
-every DBT_AUTOMATION_INTERVAL_SECONDS. The interval is the debounce: imports landing within it are
-built by one `dbt build`, and a build never overlaps the previous one. Unlike `eager()`, the condition
+Automation: every dbt asset carries `rebuild_after_imports(key)` (below), evaluated by `dbt_automation_sensor`
+every DBT_AUTOMATION_INTERVAL_SECONDS (HAWK_DBT_AUTOMATION_INTERVAL_SECONDS, see
+hawk_dagster.sensing.intervals). The interval is the debounce: imports landing within it are built by one
+`dbt build`, and a model is never requested while a run that will build it is in progress. An import
+that lands while a build runs or finishes is never lost: it is newer than the model's last request, so
+the next tick after that build requests the model again. Unlike `eager()`, the condition
 does not wait for missing or in-progress upstream partitions: one eval set whose import failed, or a
 steady stream of imports, would otherwise hold the marts back forever; the incremental models' lookback
 window covers rows an import commits while dbt runs.
@@ -27,24 +30,64 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from assets.eval_imports import RAW_SCHEMA
+from hawk_dagster.sensing.intervals import dbt_automation_interval_seconds
 from hawk_dagster.warehouse.dbt_env import DBT_PROJECT_DIR, DBT_TARGET_DIR, require_manifest
 from resources.dbt import HawkDbtCliResource, make_dbt_resource
 
-DBT_AUTOMATION_INTERVAL_SECONDS = 120
+DBT_AUTOMATION_INTERVAL_SECONDS = dbt_automation_interval_seconds()
 
-# Build when an upstream asset (an import, or a dbt parent in the same tick) updated or the model's SQL
-# changed since the last request; on the condition's first evaluation, build whatever was never built.
-REBUILD_AFTER_IMPORTS = (
-    (
-        (dg.AutomationCondition.any_deps_updated() | dg.AutomationCondition.code_version_changed())
-        .since_last_handled()  # type: ignore[misc]
-        .with_label("upstream_or_code_changed_since_last_handled")
-        | (dg.AutomationCondition.missing() & dg.AutomationCondition.initial_evaluation()).with_label(
-            "never_built"
-        )
+_IMPORTS = dg.AssetSelection.key_prefixes(RAW_SCHEMA, include_sources=True)
+
+
+def rebuild_after_imports(key: dg.AssetKey) -> dg.AutomationCondition:
+    """The automation condition of the dbt model `key`.
+
+    Build when an import landed, a dbt parent was requested or the model's SQL changed since this model
+    was last requested; on the condition's first evaluation, build whatever was never built. Never while
+    a run that will build this model is in progress: the pending reason stays true for the next tick.
+
+    Why not `any_deps_updated().since_last_handled()`: when a trigger and a reset are both true in one
+    evaluation, `since` keeps the trigger only if both sides carry timing metadata and the trigger is
+    later. `any_deps_updated()` (an AND inside) and the `handled` OR carry none, so the reset always won:
+    an import that landed in the interval in which the previous build finished (or was requested) was
+    swallowed, and nothing requested the build again. Each `since` below pairs timed operands only
+    (`newly_updated` / `newly_requested`, through `any_deps_match` / `asset_matches`), so a trigger later
+    than the reset survives it, and the reset is "this model was requested", nothing else.
+    """
+    requested = dg.AutomationCondition.newly_requested()
+    # An import (a hawk_raw partition) materialized after this model's last request: that request's build
+    # may have read the raw tables before the import committed (later than the request, not than the
+    # build's end: the build reads while it runs). The timestamps are the import's materialization and
+    # the tick that requested the model.
+    import_since_requested = (
+        dg.AutomationCondition.any_deps_match(dg.AutomationCondition.newly_updated())
+        .allow(_IMPORTS)
+        .since(requested)
+        .with_label("import_landed_since_requested")
     )
-    & ~dg.AutomationCondition.in_progress()
-).with_label("rebuild_after_imports")
+    # A dbt parent requested in a later tick than this model (e.g. while this model was still building in
+    # the previous run): this model must follow it. Its reset is the same `newly_requested` seen through
+    # `asset_matches(key, ...)`: Dagster keys a `since`'s state by its children's ids, which for
+    # `any_deps_match` ignore the operand, so two `since(any_deps_match(...), newly_requested)` in one
+    # tree would share (and overwrite) one state.
+    parent_requested_since = (
+        dg.AutomationCondition.any_deps_match(requested)
+        .ignore(_IMPORTS)
+        .since(dg.AutomationCondition.asset_matches(key, requested))
+        .with_label("parent_requested_since_requested")
+    )
+    parent_requested_now = dg.AutomationCondition.any_deps_match(
+        dg.AutomationCondition.will_be_requested()
+    ).with_label("parent_requested_this_tick")
+    sql_changed = dg.AutomationCondition.code_version_changed().since(requested).with_label("sql_changed")
+    never_built = (dg.AutomationCondition.missing() & dg.AutomationCondition.initial_evaluation()).with_label(
+        "never_built"
+    )
+    return (
+        (import_since_requested | parent_requested_since | parent_requested_now | sql_changed | never_built)
+        & ~dg.AutomationCondition.in_progress()
+    ).with_label("rebuild_after_imports")
 
 
 class HawkDbtTranslator(DagsterDbtTranslator):
@@ -72,7 +115,7 @@ class HawkDbtTranslator(DagsterDbtTranslator):
     ) -> dg.AutomationCondition | None:
         if dbt_resource_props["resource_type"] == "source":
             return None
-        return REBUILD_AFTER_IMPORTS
+        return rebuild_after_imports(self.get_asset_key(dbt_resource_props))
 
 
 dbt_project = DbtProject(

@@ -7,6 +7,7 @@ import dagster as dg
 from assets.eval_imports import IMPORT_EVAL_LOGS, eval_sets_partitions, import_eval_logs_job
 from hawk_dagster.jobs.eval_set import EVAL_SET_ID_TAG, EVAL_SET_JOB
 from hawk_dagster.sensing.eval_logs import EvalLogCursor, cursor_json, plan_tick
+from hawk_dagster.sensing.intervals import eval_log_sensor_interval_seconds
 from resources.log_store import LogStoreResource
 
 RECENT_RUNS_WINDOW = timedelta(days=1)
@@ -22,7 +23,7 @@ def _eval_sets_with_recent_runs(instance: dg.DagsterInstance, now: datetime) -> 
 @dg.sensor(
     name="eval_log_sensor",
     job=import_eval_logs_job,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=eval_log_sensor_interval_seconds(),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches <log root>/evals/ and imports new or rewritten .eval logs, per eval set.",
 )

@@ -7,6 +7,7 @@ import dagster as dg
 from assets.scan_imports import IMPORT_SCAN_RESULTS, import_scan_results_job, scan_runs_partitions
 from hawk_dagster.logstore import SCANS_PREFIX
 from hawk_dagster.sensing.eval_logs import EvalLogCursor, cursor_json, plan_tick
+from hawk_dagster.sensing.intervals import scan_result_sensor_interval_seconds
 from hawk_dagster.sensing.scan_results import is_scan_result_key, scan_dir_keys, scan_result_ready
 from resources.log_store import LogStoreResource
 
@@ -16,7 +17,7 @@ SCAN_RUN_ID_TAG = "hawk/scan_run_id"
 @dg.sensor(
     name="scan_result_sensor",
     job=import_scan_results_job,
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=scan_result_sensor_interval_seconds(),
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Watches <log root>/scans/ and imports finished scanner results, per scan run.",
 )
