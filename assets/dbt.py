@@ -18,7 +18,11 @@ The manifest is read at import: prepare it with `make bootstrap` (`dbt parse`, s
 hawk_dagster.warehouse.dbt_env.prepare_dbt_manifest); this module never parses.
 """
 
-from collections.abc import Iterator, Mapping
+import functools
+import json
+import operator
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -37,15 +41,17 @@ from resources.dbt import HawkDbtCliResource, make_dbt_resource
 
 DBT_AUTOMATION_INTERVAL_SECONDS = dbt_automation_interval_seconds()
 
+BUILT_RESOURCE_TYPES = frozenset({"model", "seed", "snapshot"})
 _IMPORTS = dg.AssetSelection.key_prefixes(RAW_SCHEMA, include_sources=True)
 
 
-def rebuild_after_imports(key: dg.AssetKey) -> dg.AutomationCondition:
-    """The automation condition of the dbt model `key`.
+def rebuild_after_imports(key: dg.AssetKey, dbt_keys: Iterable[dg.AssetKey]) -> dg.AutomationCondition:
+    """The automation condition of the dbt model `key`; `dbt_keys` are all the project's models.
 
     Build when an import landed, a dbt parent was requested or the model's SQL changed since this model
     was last requested; on the condition's first evaluation, build whatever was never built. Never while
-    a run that will build this model is in progress: the pending reason stays true for the next tick.
+    a build is running (some model of `dbt_keys` is in progress): the pending reason stays true and the
+    first tick after that build requests the model.
 
     Why not `any_deps_updated().since_last_handled()`: when a trigger and a reset are both true in one
     evaluation, `since` keeps the trigger only if both sides carry timing metadata and the trigger is
@@ -84,15 +90,30 @@ def rebuild_after_imports(key: dg.AssetKey) -> dg.AutomationCondition:
     never_built = (dg.AutomationCondition.missing() & dg.AutomationCondition.initial_evaluation()).with_label(
         "never_built"
     )
+    build_in_progress = functools.reduce(
+        operator.or_,
+        (
+            dg.AutomationCondition.asset_matches(k, dg.AutomationCondition.in_progress())
+            for k in sorted(dbt_keys)
+        ),
+    ).with_label("dbt_build_in_progress")
     return (
         (import_since_requested | parent_requested_since | parent_requested_now | sql_changed | never_built)
         & ~dg.AutomationCondition.in_progress()
+        & ~build_in_progress
     ).with_label("rebuild_after_imports")
 
 
 class HawkDbtTranslator(DagsterDbtTranslator):
     """Sources keep dagster-dbt's default key `[source, table]` (= the import assets' `hawk_raw/<table>`);
     models are keyed and grouped by their folder under `models/` (staging, intermediate, marts)."""
+
+    def __init__(self, manifest_path: Path, settings: DagsterDbtTranslatorSettings) -> None:
+        super().__init__(settings=settings)
+        nodes = json.loads(manifest_path.read_text())["nodes"].values()
+        self._dbt_keys = frozenset(
+            self.get_asset_key(node) for node in nodes if node["resource_type"] in BUILT_RESOURCE_TYPES
+        )
 
     @staticmethod
     def _layer(dbt_resource_props: Mapping[str, Any]) -> str:
@@ -115,7 +136,7 @@ class HawkDbtTranslator(DagsterDbtTranslator):
     ) -> dg.AutomationCondition | None:
         if dbt_resource_props["resource_type"] == "source":
             return None
-        return rebuild_after_imports(self.get_asset_key(dbt_resource_props))
+        return rebuild_after_imports(self.get_asset_key(dbt_resource_props), self._dbt_keys)
 
 
 dbt_project = DbtProject(
@@ -123,10 +144,15 @@ dbt_project = DbtProject(
 )
 
 
+_manifest_path = require_manifest(dbt_project.manifest_path)
+
+
 @dbt_assets(
-    manifest=require_manifest(dbt_project.manifest_path),
+    manifest=_manifest_path,
     project=dbt_project,
-    dagster_dbt_translator=HawkDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    dagster_dbt_translator=HawkDbtTranslator(
+        _manifest_path, settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
+    ),
 )
 def hawk_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """`dbt build` of the selected models and their tests."""
