@@ -277,7 +277,7 @@ def test_parse_failure_is_one_line_naming_the_problem(tmp_path: Path) -> None:
 def test_intervals_come_from_the_environment_and_are_validated() -> None:
     assert eval_log_sensor_interval_seconds({}) == 30
     assert dbt_automation_interval_seconds({"HAWK_DBT_AUTOMATION_INTERVAL_SECONDS": " 45 "}) == 45
-    assert dbt_automation_interval_seconds({"HAWK_DBT_AUTOMATION_INTERVAL_SECONDS": ""}) == 30
+    assert dbt_automation_interval_seconds({"HAWK_DBT_AUTOMATION_INTERVAL_SECONDS": ""}) == 15
     with pytest.raises(
         IntervalSettingError, match="HAWK_EVAL_LOG_SENSOR_INTERVAL_SECONDS='2m' is not a whole"
     ):
