@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from dagster import DagsterRunStatus
+from dagster import AssetKey, DagsterRunStatus, EventLogEntry
 
 from hawk_dagster.jobs.eval_set import EVAL_SET_ID_TAG
 from hawk_dagster.sensing.intervals import (
@@ -26,6 +26,7 @@ from tests.fixtures.daemon import processes_with_env
 pytestmark = pytest.mark.timeout(900)
 
 SAMPLES = 2
+FCT_SAMPLES = AssetKey(["marts", "fct_samples"])
 DBT_INTERVAL = 20
 INTERVALS = {
     EVAL_LOG_SENSOR_INTERVAL_VARIABLE: 5,
@@ -43,8 +44,10 @@ def loop(tmp_path: Path, warehouse_url: str) -> Iterator[Loop]:
 
 def test_imports_reach_the_marts_even_when_they_land_during_a_build(loop: Loop) -> None:
     """First eval set: the plain loop. Second: its logs are held back (eval_log_sensor stopped, folder
-    parked) and released the moment the dbt build of the first one starts, so its import lands while that
-    build runs or just after it ends, in the interval the old automation condition dropped."""
+    parked) and released once the dbt build of the first one has built fct_samples, while that build is
+    still running: its import lands during the build or just after it ends, too late for that build to
+    read it. Only a build requested after the import can bring it to the marts; the old condition often
+    dropped that request (the build's own completion or request reset the trigger in the same tick)."""
     first, second = "loop-first-0000000001", "loop-second-000000002"
     loop.stop_sensor("eval_log_sensor")
     loop.submit(small_eval_set(first, SAMPLES))
@@ -55,34 +58,36 @@ def test_imports_reach_the_marts_even_when_they_land_during_a_build(loop: Loop) 
     parked = loop.work_dir / "parked" / second
     parked.parent.mkdir()
     shutil.move(loop.log_root / "evals" / second, parked)
-    builds_before = {r.dagster_run.run_id for r in loop.dbt_runs()}
     loop.start_sensor("eval_log_sensor")
 
-    # the first eval set's import → the next dbt tick requests a build; release the second's logs as it starts
-    build = wait_for(
-        "a dbt build after the first import",
-        lambda: next(
-            (
-                r
-                for r in loop.dbt_runs()
-                if r.dagster_run.run_id not in builds_before
-                and r.dagster_run.status != DagsterRunStatus.QUEUED
-                and loop.runs(IMPORT_JOB, {EVAL_SET_ID_TAG: first})
-                and r.create_timestamp > loop.runs(IMPORT_JOB, {EVAL_SET_ID_TAG: first})[0].create_timestamp
-            ),
-            None,
-        ),
-        timeout=300,
-    )
+    # the first eval set's import → the next dbt tick requests a build → it builds fct_samples
+    loop.wait_for_marts(first, SAMPLES, timeout=400)
+    first_import = loop.runs(IMPORT_JOB, {EVAL_SET_ID_TAG: first})[-1]
+    assert first_import.end_time is not None
+
+    def built_after_first_import() -> EventLogEntry | None:
+        event = loop.instance.get_latest_materialization_event(FCT_SAMPLES)
+        record = loop.instance.get_run_record_by_id(event.run_id) if event and event.run_id else None
+        created = record.create_timestamp.timestamp() if record else 0.0
+        return event if first_import.end_time is not None and created > first_import.end_time else None
+
+    build = wait_for("fct_samples built after the first import", built_after_first_import, timeout=60)
     shutil.move(parked, loop.log_root / "evals" / second)
 
-    loop.wait_for_marts(first, SAMPLES, timeout=300)
-    loop.wait_for_marts(second, SAMPLES, timeout=300)
+    loop.wait_for_marts(second, SAMPLES, timeout=400)
 
-    # the case happened: the second import materialized after the first build was requested
+    # the second import ended after the first build had read fct_samples; a later build brought it
     second_import = loop.runs(IMPORT_JOB, {EVAL_SET_ID_TAG: second})[-1]
-    assert second_import.dagster_run.status == DagsterRunStatus.SUCCESS
-    assert second_import.end_time is not None and second_import.end_time > build.create_timestamp.timestamp()
+    assert second_import.dagster_run.status == DagsterRunStatus.SUCCESS and second_import.end_time is not None
+    assert second_import.end_time > build.timestamp
+    wait_for(
+        "fct_samples built by a later build",
+        lambda: (
+            (event := loop.instance.get_latest_materialization_event(FCT_SAMPLES))
+            and event.run_id != build.run_id
+        ),
+        timeout=60,
+    )
     # dbt builds never overlapped
     spans = sorted(
         (r.start_time, r.end_time or time.time()) for r in loop.dbt_runs() if r.start_time is not None
