@@ -4,15 +4,15 @@ Lineage: the dbt sources are the import assets' keys `hawk_raw/<table>`; models 
 `<layer>/<model>` (`staging/stg_eval`, `intermediate/int_eval_attempts`, `marts/fct_samples`) and
 grouped by layer; dbt tests are asset checks (a warn-severity test that fails is a WARN check).
 
-Automation: every dbt asset carries `rebuild_after_imports(key)` (below), evaluated by `dbt_automation_sensor`
-every DBT_AUTOMATION_INTERVAL_SECONDS (HAWK_DBT_AUTOMATION_INTERVAL_SECONDS, see
+Automation: every dbt asset carries `rebuild_after_imports(key, dbt_keys)` (below), evaluated by
+`dbt_automation_sensor` every DBT_AUTOMATION_INTERVAL_SECONDS (HAWK_DBT_AUTOMATION_INTERVAL_SECONDS, see
 hawk_dagster.sensing.intervals). The interval is the debounce: imports landing within it are built by one
-`dbt build`, and a model is never requested while a run that will build it is in progress. An import
-that lands while a build runs or finishes is never lost: it is newer than the model's last request, so
-the next tick after that build requests the model again. Unlike `eager()`, the condition
-does not wait for missing or in-progress upstream partitions: one eval set whose import failed, or a
-steady stream of imports, would otherwise hold the marts back forever; the incremental models' lookback
-window covers rows an import commits while dbt runs.
+`dbt build`, and no model is requested while a dbt build is in progress, so builds never overlap. An
+import that lands while a build runs or finishes is never lost: it is newer than the models' last
+request, so the first tick after that build requests them again. Unlike `eager()`, the condition does
+not wait for missing or in-progress upstream partitions: one eval set whose import failed, or a steady
+stream of imports, would otherwise hold the marts back forever; the incremental models' lookback window
+covers rows an import commits while dbt runs.
 
 The manifest is read at import: prepare it with `make bootstrap` (`dbt parse`, see
 hawk_dagster.warehouse.dbt_env.prepare_dbt_manifest); this module never parses.
@@ -21,7 +21,7 @@ hawk_dagster.warehouse.dbt_env.prepare_dbt_manifest); this module never parses.
 import functools
 import json
 import operator
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,6 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from assets.eval_imports import RAW_SCHEMA
 from hawk_dagster.sensing.intervals import dbt_automation_interval_seconds
 from hawk_dagster.warehouse.dbt_env import DBT_PROJECT_DIR, DBT_TARGET_DIR, require_manifest
 from resources.dbt import HawkDbtCliResource, make_dbt_resource
@@ -42,10 +41,9 @@ from resources.dbt import HawkDbtCliResource, make_dbt_resource
 DBT_AUTOMATION_INTERVAL_SECONDS = dbt_automation_interval_seconds()
 
 BUILT_RESOURCE_TYPES = frozenset({"model", "seed", "snapshot"})
-_IMPORTS = dg.AssetSelection.key_prefixes(RAW_SCHEMA, include_sources=True)
 
 
-def rebuild_after_imports(key: dg.AssetKey, dbt_keys: Iterable[dg.AssetKey]) -> dg.AutomationCondition:
+def rebuild_after_imports(key: dg.AssetKey, dbt_keys: Collection[dg.AssetKey]) -> dg.AutomationCondition:
     """The automation condition of the dbt model `key`; `dbt_keys` are all the project's models.
 
     Build when an import landed, a dbt parent was requested or the model's SQL changed since this model
@@ -62,13 +60,14 @@ def rebuild_after_imports(key: dg.AssetKey, dbt_keys: Iterable[dg.AssetKey]) -> 
     than the reset survives it, and the reset is "this model was requested", nothing else.
     """
     requested = dg.AutomationCondition.newly_requested()
+    models = dg.AssetSelection.assets(*dbt_keys)  # a model's other deps are dbt sources: the import assets
     # An import (a hawk_raw partition) materialized after this model's last request: that request's build
     # may have read the raw tables before the import committed (later than the request, not than the
     # build's end: the build reads while it runs). The timestamps are the import's materialization and
     # the tick that requested the model.
     import_since_requested = (
         dg.AutomationCondition.any_deps_match(dg.AutomationCondition.newly_updated())
-        .allow(_IMPORTS)
+        .ignore(models)
         .since(requested)
         .with_label("import_landed_since_requested")
     )
@@ -79,7 +78,7 @@ def rebuild_after_imports(key: dg.AssetKey, dbt_keys: Iterable[dg.AssetKey]) -> 
     # tree would share (and overwrite) one state.
     parent_requested_since = (
         dg.AutomationCondition.any_deps_match(requested)
-        .ignore(_IMPORTS)
+        .allow(models)
         .since(dg.AutomationCondition.asset_matches(key, requested))
         .with_label("parent_requested_since_requested")
     )
