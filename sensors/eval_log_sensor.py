@@ -6,6 +6,7 @@ from assets.eval_imports import import_eval_logs_asset, import_eval_logs_job
 from hawk_dagster.jobs.eval_set import EVAL_SET_ID_TAG, EVAL_SET_JOB
 from hawk_dagster.sensing.eval_logs import EVAL_SET_FOLDERS
 from hawk_dagster.sensing.folders import FolderRequest
+from hawk_dagster.sensing.intervals import eval_log_sensor_interval_seconds
 from sensors.folder_sensor import FolderImports, folder_sensor
 
 
@@ -19,6 +20,6 @@ eval_log_sensor = folder_sensor(
     FolderImports(
         import_eval_logs_job, import_eval_logs_asset, _import_logs, (EVAL_SET_JOB, EVAL_SET_ID_TAG)
     ),
-    minimum_interval_seconds=30,
+    minimum_interval_seconds=eval_log_sensor_interval_seconds(),
     description="Watches <log root>/evals/ and imports new or rewritten .eval logs, per eval set.",
 )

@@ -6,6 +6,7 @@ parent did not handle the signal (SIGINT ignored because it was started in the b
 which Python does not turn into an exception), and a child whose parent died sees end-of-file and keeps
 running. So this supervisor:
 
+- sets `make dev`'s sensor intervals where the environment sets none (`sensing.intervals`);
 - starts the warehouse first (the embedded PostgreSQL unless HAWK_DATABASE_URL is set) and hands its URL
   to every process, so imports and dbt builds never race to start it;
 - starts `dagster dev` in a process group of its own, with SIGINT restored to its default handler;
@@ -27,6 +28,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+
+from hawk_dagster.sensing.intervals import with_dev_interval_defaults
 
 STOP_GRACE_SECONDS = 10.0
 POLL_SECONDS = 0.2
@@ -126,6 +129,7 @@ def main(args: Sequence[str] | None = None) -> int:
     parser.add_argument("--workspace", default="workspace.yaml")
     options = parser.parse_args(args)
     env = dict(os.environ)
+    with_dev_interval_defaults(env)
     started_warehouse = _start_warehouse(env)
     dagster = Path(sys.executable).parent / "dagster"
     argv = [str(dagster), "dev", "-w", options.workspace, "-h", options.host, "-p", str(options.port)]
