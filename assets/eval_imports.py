@@ -10,21 +10,18 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
+from assets.raw_tables import raw_key, raw_table_specs
 from hawk_dagster.import_checks import warehouse_counts
 from hawk_dagster.importer import EvalImportResult, import_eval_logs
 from hawk_dagster.logstore.keys import eval_set_key
 from hawk_dagster.sensing.eval_logs import is_importable_log_key
-from hawk_dagster.warehouse.schema import EVAL_TABLES, RAW_SCHEMA
+from hawk_dagster.warehouse.schema import EVAL_TABLES
 from resources.log_store import LogStoreResource
 from resources.warehouse import WarehouseResource
 
 IMPORT_EVAL_LOGS = "import_eval_logs"
 
 eval_sets_partitions = dg.DynamicPartitionsDefinition(name="eval_sets")
-
-
-def raw_key(table: str) -> dg.AssetKey:
-    return dg.AssetKey([RAW_SCHEMA, table])
 
 
 class EvalImportConfig(dg.Config):
@@ -39,16 +36,7 @@ class EvalImportConfig(dg.Config):
 
 @dg.multi_asset(
     name=IMPORT_EVAL_LOGS,
-    specs=[
-        dg.AssetSpec(
-            raw_key(table),
-            partitions_def=eval_sets_partitions,
-            group_name="raw",
-            kinds={"postgres"},
-            description=f"{RAW_SCHEMA}.{table}: rows imported from the eval set's Inspect logs.",
-        )
-        for table in EVAL_TABLES
-    ],
+    specs=raw_table_specs(EVAL_TABLES, eval_sets_partitions, "the eval set's Inspect logs"),
     check_specs=[
         dg.AssetCheckSpec(
             "samples_match_logs", asset=raw_key("sample"), description="Samples per log = the log's header."

@@ -9,11 +9,11 @@ from typing import Any
 import dagster as dg
 from pydantic import Field
 
-from assets.eval_imports import raw_key
+from assets.raw_tables import raw_key, raw_table_specs
 from hawk_dagster.logstore import SCANS_PREFIX
 from hawk_dagster.scans.importer import import_scan_results
 from hawk_dagster.sensing.scan_results import is_scan_result_key, scan_dir_keys
-from hawk_dagster.warehouse.schema import RAW_SCHEMA, SCAN_TABLES
+from hawk_dagster.warehouse.schema import SCAN_TABLES
 from resources.log_store import LogStoreResource
 from resources.warehouse import WarehouseResource
 
@@ -32,16 +32,7 @@ class ScanImportConfig(dg.Config):
 
 @dg.multi_asset(
     name=IMPORT_SCAN_RESULTS,
-    specs=[
-        dg.AssetSpec(
-            raw_key(table),
-            partitions_def=scan_runs_partitions,
-            group_name="raw",
-            kinds={"postgres"},
-            description=f"{RAW_SCHEMA}.{table}: rows imported from the scan run's Scout results.",
-        )
-        for table in SCAN_TABLES
-    ],
+    specs=raw_table_specs(SCAN_TABLES, scan_runs_partitions, "the scan run's Scout results"),
     can_subset=False,
 )
 def import_scan_results_asset(
