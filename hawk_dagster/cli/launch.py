@@ -18,7 +18,7 @@ from hawk_dagster.k8s.names import secret_name_for
 from hawk_dagster.logstore import LogStore
 from hawk_dagster.runs.kind import RunKind, default_created_by
 from hawk_dagster.runs.tags import CREATED_BY_TAG, EXECUTOR_TAG
-from hawk_dagster.secrets import LocalSecretStore, collect_secrets
+from hawk_dagster.secrets import LocalSecretStore, collect_secrets, release_secret_refs
 
 DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
 LOCATION_NAME = "hawk"
@@ -95,6 +95,12 @@ def store_secrets(plan: LaunchPlan, store: LocalSecretStore | None = None) -> No
     """Keep the values where the run reads them by reference; the run config only names the store."""
     if plan.secrets:
         (store or LocalSecretStore()).put(secret_name_for(plan.job_id), plan.secrets)
+
+
+def release_stored_secrets(plan: LaunchPlan, store: LocalSecretStore | None = None) -> None:
+    """Delete what `store_secrets` wrote, when no run will (the submission failed, or the run has ended)."""
+    if plan.secrets:
+        release_secret_refs([secret_name_for(plan.job_id)], store)
 
 
 def dagster_url() -> str:
@@ -182,8 +188,9 @@ def submit(plan: LaunchPlan) -> str:
         defaults,
         labels=labels,
     )
+    submitted = False
     try:
-        return str(
+        run_id = str(
             client.submit_job_execution(
                 kind.names.job_name,
                 repository_location_name=LOCATION_NAME,
@@ -192,12 +199,17 @@ def submit(plan: LaunchPlan) -> str:
                 tags=plan.tags,
             )
         )
+        submitted = True
+        return run_id
     except DagsterGraphQLClientError as exc:
         if "connect" in str(exc).lower() or "max retries" in str(exc).lower():
             raise _unreachable(exc) from None
         raise LaunchError(f"Dagster at {dagster_url()} refused the run: {exc}") from None
     except Exception as exc:  # connection refused, DNS, TLS
         raise _unreachable(exc) from None
+    finally:
+        if not submitted and executor != "k8s":
+            release_stored_secrets(plan)  # no run will read (and then delete) them
 
 
 def run_url(run_id: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 from dagster._utils.log import create_console_logger
 
-from hawk_dagster.cli.launch import LaunchPlan, ensure_dagster_home, store_secrets
+from hawk_dagster.cli.launch import LaunchPlan, ensure_dagster_home, release_stored_secrets, store_secrets
 
 
 @dataclass
@@ -55,7 +55,6 @@ def run_locally(
     plan: LaunchPlan, log_level: str = "INFO", definitions: dg.Definitions | None = None
 ) -> LocalRunResult:
     """Run the plan's job in-process; `definitions` defaults to the code location's run jobs."""
-    store_secrets(plan)
     ensure_dagster_home()
     if definitions is None:
         from hawk_dagster.definitions import run_job_definitions
@@ -66,10 +65,16 @@ def run_locally(
         {"console": one_line_errors_console_logger}
     )
     run_config = {**plan.run_config, "loggers": {"console": {"config": {"log_level": log_level}}}}
-    with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            run_config=run_config, instance=instance, tags=plan.tags, raise_on_error=False
-        )
+    store_secrets(plan)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            result = job.execute_in_process(
+                run_config=run_config, instance=instance, tags=plan.tags, raise_on_error=False
+            )
+    finally:
+        release_stored_secrets(
+            plan
+        )  # the step deletes them as it ends; this covers a run that never got there
     if not result.success:
         return LocalRunResult(False, result.run_id, None, failure_description(result))
     outcome = kind.outcome_from_output(result.output_for_node(kind.names.op_name))

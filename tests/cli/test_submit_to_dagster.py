@@ -106,3 +106,5 @@ def test_hawk_eval_set_submits_a_run_that_succeeds(
         timeout=120,
     )
     assert unreachable.returncode == 1 and "make dev" in unreachable.stderr
+    secrets_dir = tmp_path / "hawk-home" / "secrets"
+    assert not secrets_dir.exists() or list(secrets_dir.iterdir()) == []  # nothing left behind for no run
