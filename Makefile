@@ -22,7 +22,7 @@ $(HAWK_HOME)/tools/bin/uv:
 	$(HAWK_HOME)/tools/bin/pip install --quiet --disable-pip-version-check uv
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 DBT_FILES := $(shell find dbt \( -path dbt/target -o -path dbt/logs -o -path dbt/dbt_packages \) -prune -o -type f \( -name '*.sql' -o -name '*.yml' \) -print)
@@ -31,7 +31,10 @@ DBT_FILES := $(shell find dbt \( -path dbt/target -o -path dbt/logs -o -path dbt
 dbt/target/manifest.json: .venv/.synced $(DBT_FILES)
 	$(PY) -m hawk_dagster.warehouse.dbt_env --force
 
+# Bytecode for the project's own code too (only changed files are compiled): where PYTHONDONTWRITEBYTECODE
+# is set, Python would otherwise compile every module from source at each start.
 bootstrap: .venv/.synced dbt/target/manifest.json
+	@$(PY) -m compileall -q hawk_dagster assets resources sensors > /dev/null
 	@mkdir -p $(DAGSTER_HOME)
 	@test -f $(DAGSTER_HOME)/dagster.yaml || cp deploy/local/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-VENV_LAYOUT_VERSION = "1"
+VENV_LAYOUT_VERSION = "2"  # 2: bytecode compiled at install
 _SKIP_DIRS = {".git", "__pycache__", ".venv", "build", "dist", ".mypy_cache", ".ruff_cache"}
 
 
@@ -170,6 +170,9 @@ def ensure_runner_venv(
                     "pip",
                     "install",
                     "--quiet",
+                    # Bytecode at install: every run then imports Inspect from .pyc, even where
+                    # PYTHONDONTWRITEBYTECODE is set (it would otherwise compile Inspect on each start).
+                    "--compile-bytecode",
                     "--python",
                     str(building / "bin" / "python"),
                     *requirements,
