@@ -58,8 +58,9 @@ def fail_for_samples(sample_ids: list[str] | str = "s1") -> Solver:
 def fail_while_broken(env_var: str = "HAWK_EXAMPLES_BROKEN") -> Solver:
     """Raise for the sample ids listed (comma-separated) in the environment variable `env_var`.
 
-    The environment is not part of an eval set's task identity, so a run with the variable set fails
-    and a re-run of the same eval set without it resumes and completes (notes/inspect.md, retries).
+    The environment is not part of an eval set's task identity: Inspect's eval_set() matches a re-run's
+    tasks to the logs already in the folder by task, arguments and model, so a run with the variable set
+    fails and a re-run of the same eval set without it resumes from that log and completes.
 
     Args:
         env_var: Name of the environment variable holding the failing sample ids.
