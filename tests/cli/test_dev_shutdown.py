@@ -7,7 +7,6 @@ process). Every process whose environment carries this test's DAGSTER_HOME must 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -18,25 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.processes import command_line, kill_leftovers, processes_with_env
 from tests.fixtures.webserver import REPO_ROOT, free_port
 
 STOP_LIMIT_SECONDS = 15
-
-
-def processes_with_env(marker: str) -> list[tuple[int, str]]:
-    """(pid, command line) of every process whose environment holds `marker`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            environ = (entry / "environ").read_bytes()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if marker.encode() in environ.split(b"\0"):
-            found.append((int(entry.name), cmdline.strip()))
-    return found
 
 
 def wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -51,13 +35,14 @@ def wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) ->
     raise AssertionError("make dev did not serve the UI in 240 s\n" + log.read_text()[-3000:])
 
 
-def wait_until_gone(marker: str) -> list[tuple[int, str]]:
+def wait_until_gone(dagster_home: str) -> list[tuple[int, str]]:
+    """(pid, command line) of the processes still running with `dagster_home` after the stop limit."""
     deadline = time.monotonic() + STOP_LIMIT_SECONDS
-    left = processes_with_env(marker)
+    left = processes_with_env("DAGSTER_HOME", dagster_home)
     while left and time.monotonic() < deadline:
         time.sleep(0.25)
-        left = processes_with_env(marker)
-    return left
+        left = processes_with_env("DAGSTER_HOME", dagster_home)
+    return [(pid, command_line(pid)) for pid in left]
 
 
 @pytest.fixture
@@ -71,9 +56,7 @@ def dev_environment(tmp_path: Path, postgres_url: str) -> Iterator[dict[str, str
         "HAWK_DAGSTER_PORT": str(free_port()),
     }
     yield env
-    for pid, _ in processes_with_env(f"DAGSTER_HOME={dagster_home}"):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+    kill_leftovers(dagster_home)
 
 
 @pytest.mark.parametrize(
@@ -85,7 +68,7 @@ def dev_environment(tmp_path: Path, postgres_url: str) -> Iterator[dict[str, str
 )
 def test_make_dev_stops_within_15_seconds(dev_environment: dict[str, str], tmp_path: Path, how: str) -> None:
     log = tmp_path / "dev.log"
-    marker = f"DAGSTER_HOME={dev_environment['DAGSTER_HOME']}"
+    dagster_home = dev_environment["DAGSTER_HOME"]
     process = subprocess.Popen(
         ["make", "dev"],
         cwd=REPO_ROOT,
@@ -96,15 +79,14 @@ def test_make_dev_stops_within_15_seconds(dev_environment: dict[str, str], tmp_p
     )
     try:
         wait_until_serving(f"http://127.0.0.1:{dev_environment['HAWK_DAGSTER_PORT']}", process, log)
-        running = processes_with_env(marker)
-        commands = " ".join(command for _, command in running)
+        commands = " ".join(command_line(pid) for pid in processes_with_env("DAGSTER_HOME", dagster_home))
         assert "dagster_webserver" in commands and "dagster._daemon" in commands, commands
 
         if how == "sigint-to-group":
             os.killpg(process.pid, signal.SIGINT)
         else:
             process.send_signal(signal.SIGTERM)
-        left = wait_until_gone(marker)
+        left = wait_until_gone(dagster_home)
         assert not left, (
             f"still running {STOP_LIMIT_SECONDS} s after {how}: {left}\n" + log.read_text()[-2000:]
         )
