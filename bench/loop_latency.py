@@ -23,8 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -39,27 +37,8 @@ from hawk_dagster.sensing.intervals import (  # noqa: E402
     eval_log_sensor_interval_seconds,
     with_dev_interval_defaults,
 )
-from hawk_dagster.warehouse.database import to_libpq_url  # noqa: E402
-from hawk_dagster.warehouse.embedded import EmbeddedPostgres  # noqa: E402
 from tests.e2e.loop import IMPORT_JOB, Loop, loop_env, running_loop, small_eval_set  # noqa: E402
-from tests.fixtures.postgres import temporary_database  # noqa: E402
-
-
-@contextmanager
-def warehouse_server(work_dir: Path) -> Iterator[str]:
-    configured = os.environ.get("HAWK_DATABASE_URL", "").strip()
-    if configured:
-        yield to_libpq_url(configured)
-        return
-    base = work_dir / "pg"
-    base.mkdir()
-    base.chmod(0o755)  # the server runs as `postgres` when we are root and must enter it
-    work_dir.chmod(0o755)
-    server = EmbeddedPostgres.at(base / "postgres")
-    try:
-        yield server.ensure_running()
-    finally:
-        server.stop()
+from tests.fixtures.postgres import postgres_server, temporary_database  # noqa: E402
 
 
 def last_log_finished(loop: Loop, eval_set_id: str) -> float:
@@ -101,7 +80,7 @@ def main() -> None:
     work_dir = Path(tempfile.mkdtemp(prefix="hawk-loop-latency-"))
     try:
         with (
-            warehouse_server(work_dir) as server_url,
+            postgres_server("HAWK_DATABASE_URL") as server_url,
             temporary_database(server_url, "hawk_loop_latency") as database_url,
             running_loop(work_dir, loop_env(work_dir, database_url)) as loop,
         ):
