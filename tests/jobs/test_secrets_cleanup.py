@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -22,20 +20,10 @@ import yaml
 import zipfile_zstd  # noqa: F401  (registers zstd, ZIP method 93: Inspect writes .eval members with it)
 from psycopg import sql
 
+from tests.fixtures.cli import hawk
+
 SECRET_NAME = "HAWK_TEST_SECRET_TOKEN"
 EXAMPLES = "./examples/hawk-examples"
-
-
-def hawk(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "hawk_dagster.cli.main", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 def write_config(path: Path, eval_set_id: str) -> Path:
@@ -103,7 +91,7 @@ def test_secret_value_outlives_no_run(
     }
     config = write_config(tmp_path / "config.yaml", eval_set_id)
 
-    result = hawk(["local", "eval-set", str(config), "--secret", SECRET_NAME], repo_root, env)
+    result = hawk(["local", "eval-set", str(config), "--secret", SECRET_NAME], repo_root, env, timeout=600)
 
     output = result.stdout + result.stderr
     if outcome == "success":
@@ -120,7 +108,7 @@ def test_secret_value_outlives_no_run(
         assert files_holding(tmp_path / store, token.encode()) == [], store
     assert list((tmp_path / "dagster").rglob("*.db")), "the run storage is SQLite under DAGSTER_HOME"
 
-    imported = hawk(["import", str(tmp_path / "logs" / "evals" / eval_set_id)], repo_root, env)
+    imported = hawk(["import", str(tmp_path / "logs" / "evals" / eval_set_id)], repo_root, env, timeout=600)
     assert imported.returncode == 0, imported.stdout + imported.stderr[-3000:]
     dump = hawk_raw_dump(warehouse_url)
     assert eval_set_id in dump and "fragile" in dump
