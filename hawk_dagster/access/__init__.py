@@ -1,0 +1,1 @@
+"""Who may run and read what: model groups, the permission rule, launch grants."""
