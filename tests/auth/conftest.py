@@ -46,6 +46,7 @@ def hand_issuer() -> Iterator[HandIssuer]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            body: dict[str, Any]
             if self.path == "/.well-known/openid-configuration":
                 body = {"issuer": issuer.url, "jwks_uri": f"{issuer.url}/keys"}
             elif self.path == "/keys":

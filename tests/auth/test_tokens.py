@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from typing import Any
 
 import pytest
 from joserfc import jwt
@@ -49,7 +50,9 @@ def test_provider_token_for_another_audience_is_refused(oidc_provider: OIDCProvi
 
 
 def test_provider_token_resigned_with_another_key_is_refused(oidc_provider: OIDCProvider) -> None:
-    token = oidc_provider.token_for(Account("carol", "carol@example.org", ("model-access-public",)))["access_token"]
+    token = oidc_provider.token_for(Account("carol", "carol@example.org", ("model-access-public",)))[
+        "access_token"
+    ]
     header_b64, payload_b64, _ = token.split(".")
     header = json.loads(base64.urlsafe_b64decode(header_b64 + "=="))
     claims = json.loads(base64.urlsafe_b64decode(payload_b64 + "=="))
@@ -60,13 +63,14 @@ def test_provider_token_resigned_with_another_key_is_refused(oidc_provider: OIDC
 
 
 def test_permissions_from_scp_string_or_list_and_custom_email_field(hand_issuer: HandIssuer) -> None:
-    settings = AuthSettings(issuer=hand_issuer.url, audience=AUDIENCE, email_field="https://example.org/email")
+    settings = AuthSettings(
+        issuer=hand_issuer.url, audience=AUDIENCE, email_field="https://example.org/email"
+    )
     validator = TokenValidator(settings)
 
     from_string = validator.validate(hand_issuer.sign(scp="model-access-a model-access-b"))
-    from_list = validator.validate(
-        hand_issuer.sign(scp=["model-access-a"], **{"https://example.org/email": "dana@example.org"})
-    )
+    custom_email: dict[str, Any] = {"https://example.org/email": "dana@example.org"}
+    from_list = validator.validate(hand_issuer.sign(scp=["model-access-a"], **custom_email))
     no_email = validator.validate(hand_issuer.sign(email="ignored@example.org"))
 
     assert from_string.permissions == frozenset({"model-access-a", "model-access-b"})
@@ -95,9 +99,17 @@ def test_malformed_token(hand_issuer: HandIssuer, token: str) -> None:
 
 def test_unsigned_and_hmac_tokens_are_refused(hand_issuer: HandIssuer) -> None:
     validator = validator_for(hand_issuer)
-    header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "kid": "key-1"}).encode()).decode().rstrip("=")
-    body = base64.urlsafe_b64encode(json.dumps({"iss": hand_issuer.url, "sub": "x"}).encode()).decode().rstrip("=")
-    hmac = jwt.encode({"alg": "HS256", "kid": "key-1"}, {"iss": hand_issuer.url, "sub": "x"}, OctKey.generate_key(256))
+    header = (
+        base64.urlsafe_b64encode(json.dumps({"alg": "none", "kid": "key-1"}).encode()).decode().rstrip("=")
+    )
+    body = (
+        base64.urlsafe_b64encode(json.dumps({"iss": hand_issuer.url, "sub": "x"}).encode())
+        .decode()
+        .rstrip("=")
+    )
+    hmac = jwt.encode(
+        {"alg": "HS256", "kid": "key-1"}, {"iss": hand_issuer.url, "sub": "x"}, OctKey.generate_key(256)
+    )
 
     assert "algorithm 'none' is not accepted" in refused(validator, f"{header}.{body}.")
     assert "algorithm 'HS256' is not accepted" in refused(validator, hmac)
@@ -105,7 +117,9 @@ def test_unsigned_and_hmac_tokens_are_refused(hand_issuer: HandIssuer) -> None:
 
 def test_expired_token(hand_issuer: HandIssuer) -> None:
     past = int(time.time()) - 3600
-    assert refused(validator_for(hand_issuer), hand_issuer.sign(iat=past - 60, exp=past)).startswith("expired token")
+    assert refused(validator_for(hand_issuer), hand_issuer.sign(iat=past - 60, exp=past)).startswith(
+        "expired token"
+    )
 
 
 def test_token_without_expiry(hand_issuer: HandIssuer) -> None:
