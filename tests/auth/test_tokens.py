@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import time
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
+from hawk_dagster.auth.discovery import IssuerUnavailable
 from hawk_dagster.auth.identity import Identity
 from hawk_dagster.auth.settings import AuthConfigError, AuthSettings
 from hawk_dagster.auth.tokens import TokenError, TokenValidator
@@ -189,3 +191,12 @@ def test_validator_needs_issuer_and_audience() -> None:
         TokenValidator(AuthSettings(audience=AUDIENCE))
     with pytest.raises(AuthConfigError, match="HAWK_MODEL_ACCESS_TOKEN_AUDIENCE"):
         TokenValidator(AuthSettings(issuer="https://issuer.test"))
+
+
+def test_unreachable_issuer_is_a_server_error_not_a_token_error() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        issuer = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    validator = TokenValidator(AuthSettings(issuer=issuer, audience=AUDIENCE))
+    with pytest.raises(IssuerUnavailable, match="cannot read the issuer's JWKS"):
+        validator.validate(jwt.encode({"alg": "RS256", "kid": "k"}, {"sub": "x"}, rsa_key("k")))
