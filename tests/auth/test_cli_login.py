@@ -213,3 +213,17 @@ def test_local_mode(tmp_path: Path) -> None:
     assert (login.returncode, login.stdout.strip()) == (0, "auth disabled: local single-user mode")
     assert token.returncode == 1 and "auth disabled: local single-user mode" in token.stderr
     assert production.returncode == 1 and "HAWK_MODEL_ACCESS_TOKEN_ISSUER" in production.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["auth", "--help"], ["login", "--help"]])
+def test_help_imports_no_http_or_jwt_library(args: list[str], tmp_path: Path) -> None:
+    script = (
+        "import sys\n"
+        "from hawk_dagster.cli.main import cli\n"
+        f"try:\n    cli({args!r})\nexcept SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'httpx', 'joserfc', 'cryptography', 'dagster'}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"
