@@ -13,6 +13,8 @@ from pydantic import Field
 from assets.raw_tables import raw_key, raw_table_specs
 from hawk_dagster.import_checks import warehouse_counts
 from hawk_dagster.importer import EvalImportResult, import_eval_logs
+from hawk_dagster.jobs.log_store_assets import eval_sets_partitions
+from hawk_dagster.logstore import EVALS_PREFIX
 from hawk_dagster.logstore.keys import eval_set_key
 from hawk_dagster.sensing.eval_logs import is_importable_log_key
 from hawk_dagster.warehouse.schema import EVAL_TABLES
@@ -21,7 +23,7 @@ from resources.warehouse import WarehouseResource
 
 IMPORT_EVAL_LOGS = "import_eval_logs"
 
-eval_sets_partitions = dg.DynamicPartitionsDefinition(name="eval_sets")
+__all__ = ["eval_sets_partitions", "import_eval_logs_asset", "import_eval_logs_job"]
 
 
 class EvalImportConfig(dg.Config):
@@ -36,7 +38,7 @@ class EvalImportConfig(dg.Config):
 
 @dg.multi_asset(
     name=IMPORT_EVAL_LOGS,
-    specs=raw_table_specs(EVAL_TABLES, eval_sets_partitions, "the eval set's Inspect logs"),
+    specs=raw_table_specs(EVAL_TABLES, EVALS_PREFIX, "the eval set's Inspect logs"),
     check_specs=[
         dg.AssetCheckSpec(
             "samples_match_logs", asset=raw_key("sample"), description="Samples per log = the log's header."

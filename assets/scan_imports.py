@@ -10,6 +10,7 @@ import dagster as dg
 from pydantic import Field
 
 from assets.raw_tables import raw_key, raw_table_specs
+from hawk_dagster.jobs.log_store_assets import scan_runs_partitions
 from hawk_dagster.logstore import SCANS_PREFIX
 from hawk_dagster.scans.importer import import_scan_results
 from hawk_dagster.sensing.scan_results import is_scan_result_key, scan_dir_keys
@@ -19,7 +20,7 @@ from resources.warehouse import WarehouseResource
 
 IMPORT_SCAN_RESULTS = "import_scan_results"
 
-scan_runs_partitions = dg.DynamicPartitionsDefinition(name="scan_runs")
+__all__ = ["import_scan_results_asset", "import_scan_results_job", "scan_runs_partitions"]
 
 
 class ScanImportConfig(dg.Config):
@@ -32,7 +33,7 @@ class ScanImportConfig(dg.Config):
 
 @dg.multi_asset(
     name=IMPORT_SCAN_RESULTS,
-    specs=raw_table_specs(SCAN_TABLES, scan_runs_partitions, "the scan run's Scout results"),
+    specs=raw_table_specs(SCAN_TABLES, SCANS_PREFIX, "the scan run's Scout results"),
     can_subset=False,
 )
 def import_scan_results_asset(

@@ -35,6 +35,7 @@ def build_definitions() -> dg.Definitions:
     from assets.dbt import dbt_automation_sensor, dbt_resource, hawk_dbt_assets
     from assets.eval_imports import import_eval_logs_asset, import_eval_logs_job
     from assets.scan_imports import import_scan_results_asset, import_scan_results_job
+    from hawk_dagster.jobs.log_store_assets import LOG_STORE_SPECS
     from hawk_dagster.k8s import executor_def_for, executor_kind_from_env
     from resources.warehouse import WarehouseResource
     from sensors.eval_log_sensor import eval_log_sensor
@@ -42,7 +43,7 @@ def build_definitions() -> dg.Definitions:
 
     executor = executor_def_for(executor_kind_from_env())
     return dg.Definitions(
-        assets=[import_eval_logs_asset, import_scan_results_asset, hawk_dbt_assets],
+        assets=[*LOG_STORE_SPECS, import_eval_logs_asset, import_scan_results_asset, hawk_dbt_assets],
         jobs=[
             make_eval_set_job(executor),
             make_scan_job(executor),

@@ -1,4 +1,5 @@
-"""The `scan` job: its run config (`ops.run_scan.config`) and its one step (see `jobs.step`).
+"""The `scan` job: its run config (`ops.run_scan.config`, see `jobs.op_config`) and its one step (see
+`jobs.step`).
 
 Results land in `<log root>/scans/<scan_run_id>/scan_id=<id>/` (one folder per scan model); import
 them with `hawk_dagster.scans.importer.import_scan_results`.
@@ -7,27 +8,18 @@ them with `hawk_dagster.scans.importer.import_scan_results`.
 from typing import Any
 
 import dagster as dg
-from pydantic import Field
 
-from hawk_dagster.jobs.step import HawkConfigBlock, RunOpConfig, make_run_job, run_step, step_op
+from hawk_dagster.jobs.op_config import ScanOptions, launch_request, op_config_schema
+from hawk_dagster.jobs.step import make_run_job, run_step, step_op
 from hawk_dagster.runs.tags import CREATED_BY_TAG, SCAN_RUN_ID_TAG
 from hawk_dagster.scans.run import SCAN
 
 RUN_SCAN_OP, SCAN_JOB = SCAN.names.op_name, SCAN.names.job_name
 
 
-class ScanRunConfig(RunOpConfig):
-    """Run config of `ops.run_scan.config`. Paste the scan YAML under `scan:`."""
-
-    scan: HawkConfigBlock = Field(description="The Hawk scan config (the YAML file's content).")
-    scan_run_id: str | None = Field(
-        default=None, description="Scan run id (results folder scans/<id>/). Defaults to a generated one."
-    )
-
-
-@step_op(SCAN)
-def run_scan_op(context: dg.OpExecutionContext, config: ScanRunConfig) -> dg.Output[dict[str, Any]]:
-    return run_step(SCAN, context, config.request(config.scan, config.scan_run_id))
+@step_op(SCAN, config_schema=op_config_schema(SCAN, ScanOptions))
+def run_scan_op(context: dg.OpExecutionContext) -> dg.Output[dict[str, Any]]:
+    return run_step(SCAN, context, launch_request(SCAN, ScanOptions, context))
 
 
 def make_scan_job(executor_def: dg.ExecutorDefinition | None = None) -> dg.JobDefinition:

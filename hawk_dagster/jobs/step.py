@@ -11,32 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 import dagster as dg
-from pydantic import Field
 
+from hawk_dagster.jobs.log_store_assets import records_table, report_log_store
+from hawk_dagster.jobs.op_config import CONFIG_REFERENCE
 from hawk_dagster.runner.pipes import PipesSubprocessRunner
 from hawk_dagster.runs.execute import RunFailed, RunRequest, run
 from hawk_dagster.runs.kind import RunKind, RunOutcome
 from hawk_dagster.runs.settings import RunnerSettings
 from hawk_dagster.runs.tags import EXECUTOR_TAG, JOB_TYPE_TAG
 from hawk_dagster.secrets import release_secret_refs
-
-
-class HawkConfigBlock(dg.PermissiveConfig):
-    """A Hawk config (eval set, scan, ...) as written in its YAML file (any keys; validated by the step)."""
-
-
-class RunOpConfig(dg.Config):
-    """What every kind's op config holds besides the user's config and the run's id."""
-
-    created_by: str | None = Field(default=None, description="Who launched the run (run metadata).")
-    secret_refs: list[str] = Field(
-        default_factory=list,
-        description="Names of secret stores holding the run's secrets (never the values).",
-    )
-
-    def request(self, config: dg.PermissiveConfig, job_id: str | None, **options: Any) -> RunRequest:
-        return RunRequest(config.model_dump(), job_id, self.created_by, self.secret_refs, options)
-
 
 RESOURCE_KEYS = frozenset({"log_store", "runner"})
 """What the step needs: `log_store` (`.root`) and `runner` (`.settings(log_root=...)` -> RunnerSettings)."""
@@ -68,12 +51,15 @@ def run_step(
         )
     except RunFailed as exc:
         metadata = outcome_metadata(kind, exc.outcome) if exc.outcome is not None else None
+        if exc.outcome is not None:  # a partly failed run still wrote logs
+            report_log_store(kind, context, settings.log_store(), exc.outcome)
         raise dg.Failure(description=str(exc), allow_retries=False, metadata=metadata) from None
     finally:
         # The run ended, success or failure: its local secret stores go (a resume passes them again).
         released = release_secret_refs(request.secret_refs, settings.secret_store())
         if released:
             context.log.info(f"deleted the run's local secret store(s): {', '.join(released)}")
+    report_log_store(kind, context, settings.log_store(), outcome)
     return dg.Output(outcome.model_dump(mode="json"), metadata=outcome_metadata(kind, outcome))
 
 
@@ -83,15 +69,9 @@ def outcome_metadata(kind: RunKind[Any], outcome: RunOutcome) -> dict[str, dg.Me
         name: dg.MetadataValue.int(value) if isinstance(value, int) else dg.MetadataValue.text(value)
         for name, value in outcome.facts().items()
     }
-    records = outcome.records()
-    if records:
-        columns = [
-            dg.TableColumn(name, "int" if isinstance(value, int) else "string")
-            for name, value in records[0].items()
-        ]
-        metadata[outcome.labels.records_name] = dg.MetadataValue.table(
-            [dg.TableRecord(record) for record in records], schema=dg.TableSchema(columns=columns)
-        )
+    table = records_table(outcome.records())
+    if table is not None:
+        metadata[outcome.labels.records_name] = table
     metadata["results"] = dg.MetadataValue.md(f"```\n{outcome.table()}\n```")
     warnings = outcome.warnings()
     if warnings:
@@ -107,7 +87,7 @@ def make_run_job(
 
     @dg.job(
         name=kind.names.job_name,
-        description=f"Run a Hawk {kind.names.name} config with {kind.names.tool}; output goes to <log root>/{kind.names.log_prefix}/<{kind.names.id_key}>/.",
+        description=f"Run a Hawk {kind.names.name} config with {kind.names.tool}; output goes to <log root>/{kind.names.log_prefix}/<{kind.names.id_key}>/ (the log_store/{kind.names.log_prefix} asset). Config: {CONFIG_REFERENCE}.",
         executor_def=executor,
         tags={JOB_TYPE_TAG: kind.names.job_type, EXECUTOR_TAG: executor.name},
     )
@@ -117,9 +97,10 @@ def make_run_job(
     return run_job
 
 
-def step_op(kind: RunKind[Any]) -> Any:
-    """The decorator of a kind's op: its name, its resources, its description."""
+def step_op(kind: RunKind[Any], config_schema: Any = None) -> Any:
+    """The decorator of a kind's op: its name, its resources, its description, its config schema."""
     return dg.op(
+        config_schema=config_schema,
         name=kind.names.op_name,
         description=f"Validate a Hawk {kind.names.name} config, install its packages in a runner venv, run {kind.names.tool}.",
         tags={"kind": "inspect"},

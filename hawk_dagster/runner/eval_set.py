@@ -79,6 +79,9 @@ class EvalSetOutcome(RunOutcome):
             for log in failed
         )
 
+    def counts(self) -> dict[str, int]:
+        return {"logs": len(self.logs), "samples": sum(log.completed_samples for log in self.logs)}
+
     def facts(self) -> dict[str, str | int]:
         return {"eval_set_id": self.eval_set_id, "log_dir": self.log_dir}
 

@@ -78,6 +78,10 @@ class RunOutcome(BaseModel):
         """Headline values for the run's metadata (id, output folder, counts)."""
         raise NotImplementedError
 
+    def counts(self) -> dict[str, int]:
+        """What the run's output folder holds, counted (e.g. `samples`): log-store asset metadata."""
+        return {}
+
     def failure(self) -> str | None:
         """One line saying why the run failed, or None when it succeeded."""
         return None

@@ -149,6 +149,14 @@ class ScanOutcome(RunOutcome):
         ]
         return cls(scan_run_id=prepared.job_id, results_dir=prepared.location, scans=scans)  # type: ignore[arg-type]
 
+    def counts(self) -> dict[str, int]:
+        scanners = [scanner for scan in self.scans for scanner in scan.scanners.values()]
+        return {
+            "scans": len(self.scans),
+            "transcripts": sum(scan.transcripts for scan in self.scans),
+            "results": sum(scanner.results for scanner in scanners),
+        }
+
     def facts(self) -> dict[str, str | int]:
         return {
             "scan_run_id": self.scan_run_id,
