@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HAWK_HOME)/tools/bin/uv)
 PY := .venv/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap demo dev test lint fmt schema clean
+.PHONY: help bootstrap browser demo dev test lint fmt schema clean
 
 help:
 	@echo "make demo   run examples/simple.eval-set.yaml end to end, offline"
@@ -51,7 +51,22 @@ $(OIDC_DIR)/node_modules/.installed: $(OIDC_DIR)/package-lock.json
 	npm ci --prefix $(OIDC_DIR) --no-audit --no-fund
 	@touch $@
 
-test: bootstrap $(OIDC_DIR)/node_modules/.installed
+# The UI tests' browser (tests/ui): Debian's chromium, installed when missing and we are root, driven by
+# playwright-core from the committed package-lock.json (it never downloads a browser of its own).
+BROWSER_DIR := tests/fixtures/browser
+
+$(BROWSER_DIR)/node_modules/.installed: $(BROWSER_DIR)/package-lock.json
+	cd $(BROWSER_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+browser: $(BROWSER_DIR)/node_modules/.installed
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; \
+		else echo "warning: /usr/bin/chromium is missing and we are not root: the tests/ui tests will fail (apt-get install chromium)"; fi; \
+	fi
+
+test: bootstrap $(OIDC_DIR)/node_modules/.installed browser
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 lint: bootstrap
