@@ -205,3 +205,32 @@ def test_happy_config_is_the_documented_shape() -> None:
 
     loaded = validate_config_data(HAPPY_SCAN_CONFIG, kind="scan")
     assert loaded.warnings == []
+
+
+def test_the_scan_materializes_its_log_store_partition(
+    happy_scan: HappyScan, dagster_instance: dg.DagsterInstance
+) -> None:
+    from hawk_dagster.jobs.log_store_assets import log_store_key, scan_runs_partitions
+
+    (materialization,) = [
+        m
+        for m in happy_scan.result.asset_materializations_for_node(RUN_SCAN_OP)
+        if m.asset_key == log_store_key("scans")
+    ]
+    assert materialization.partition == "happy-1"
+    assert dagster_instance.has_dynamic_partition(str(scan_runs_partitions.name), "happy-1")
+    metadata = {name: value.value for name, value in materialization.metadata.items()}
+    written = [path for path in (happy_scan.root.path / "scans" / "happy-1").rglob("*") if path.is_file()]
+    assert metadata["files"] == len(written) and metadata["size_bytes"] == sum(
+        p.stat().st_size for p in written
+    )
+    assert metadata["scans"] == 2  # one per scan model
+    assert metadata["transcripts"] == sum(
+        values["transcripts"] for scan in happy_scan.output["scans"] for values in scan["scanners"].values()
+    )
+    rows = metadata["status"].records  # type: ignore[union-attr]
+    assert {(row.data["model"], row.data["scanner"]) for row in rows} == {
+        (model, scanner)
+        for model in ("hawk-offline/careful", "hawk-offline/sloppy")
+        for scanner in ("tool_calls", "judge", "picky")
+    }
