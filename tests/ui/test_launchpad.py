@@ -19,6 +19,7 @@ import yaml
 from dagster import DagsterRunStatus
 from dagster_graphql import DagsterGraphQLClient
 
+from hawk_dagster.config.evals import TaskConfig
 from hawk_dagster.config.loading import ConfigError, validate_config_data
 from hawk_dagster.jobs.eval_set import EVAL_SET_JOB, RUN_EVAL_SET_OP
 from hawk_dagster.jobs.log_store_assets import eval_sets_partitions, log_store_key
@@ -113,15 +114,14 @@ def test_the_launchpad_opens_on_the_example_config(dagster: Dagster, tmp_path: P
     assert default["ops"][RUN_EVAL_SET_OP]["config"]["eval_set"] == example
 
     screenshot = tmp_path / "launchpad.png"
-    (seen,) = visit(
-        [
-            PageVisit(
-                f"{dagster.url}/locations/{LOCATION}/jobs/{EVAL_SET_JOB}/playground", "tasks:", screenshot
-            )
-        ]
-    )
+    launchpad = f"{dagster.url}/locations/{LOCATION}/jobs/{EVAL_SET_JOB}/playground"
+    (seen,) = visit([PageVisit(launchpad, "tasks:", screenshot, click="arith_tools")])
     assert seen.found, seen.text[:2000]
     assert "arith_tools" in seen.text and "./examples/hawk-examples" in seen.text
+    # the config docs beside the editor describe the task item's fields with the models' descriptions
+    for name in ("sample_ids", "secrets"):
+        description = TaskConfig.model_fields[name].description
+        assert description and description in " ".join(seen.text.split()), name
     assert screenshot.stat().st_size > 10_000
 
 
