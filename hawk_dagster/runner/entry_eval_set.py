@@ -143,4 +143,6 @@ def run(spec: dict[str, Any], log: Any) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    sys.exit(common.run_entry(sys.argv, run))
+    sys.exit(
+        common.run_entry(sys.argv, run, preload=("inspect_ai", "inspect_ai.model._model", "dagster_pipes"))
+    )

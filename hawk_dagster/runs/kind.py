@@ -208,6 +208,13 @@ class RunKind(Generic[OutcomeT]):
         env.setdefault("INSPECT_DISPLAY", "log")
         return env
 
+    def requirements(self, config: Any, cwd: Path) -> list[str]:
+        """The runner venv's requirements: the config's packages (local paths against `cwd`), our runtime."""
+        try:
+            return runner_requirements(config.packages_to_install(), cwd, self.runtime_dists)
+        except PackageInstallError as exc:  # a local package path that does not exist
+            raise RunError(str(exc)) from None
+
     def prepare(
         self,
         config: Any,
@@ -228,12 +235,7 @@ class RunKind(Generic[OutcomeT]):
             built = self.build_spec(request)
         except ValueError as exc:
             raise RunError(str(exc)) from None
-        try:
-            requirements = runner_requirements(
-                config.packages_to_install(), cwd or Path.cwd(), self.runtime_dists
-            )
-        except PackageInstallError as exc:  # a local package path that does not exist
-            raise RunError(str(exc)) from None
+        requirements = self.requirements(config, cwd or Path.cwd())
         return PreparedRun(
             config=config,
             config_data=config.model_dump(mode="json", exclude_unset=True, by_alias=True),
