@@ -106,8 +106,8 @@ class SpecRequest:
 class BuiltSpec:
     spec: BaseModel
     """The JSON document the entry script reads (never secrets)."""
-    description: str
-    """One line for the run log: what will run, and where its output goes."""
+    runs: str
+    """What will run, for the run log's line `<kind> <id>: <runs> -> <output folder>`."""
     models: list[str]
     """Every model the run may call, qualified (for `.models.json`)."""
 
@@ -244,7 +244,7 @@ class RunKind(Generic[OutcomeT]):
             spec=built.spec,
             requirements=requirements,
             models=built.models,
-            description=built.description,
+            description=f"{self.names.name.replace('-', ' ')} {resolved}: {built.runs} -> {location}",
         )
 
     def write_spec_file(self, prepared: PreparedRun, directory: Path) -> Path:
