@@ -166,10 +166,13 @@ def run_entry(
     `python entry_x.py --handoff FD`: import the `preload` modules first (an import error surfaces again
     in `run`), then wait for the spec's path and the rest (`receive_handoff`)."""
     if len(argv) == 3 and argv[1] == HANDOFF_FLAG:
-        for module in preload:
-            with suppress(Exception):
-                importlib.import_module(module)
-        handed = receive_handoff(int(argv[2]))
+        try:
+            for module in preload:
+                with suppress(Exception):
+                    importlib.import_module(module)
+            handed = receive_handoff(int(argv[2]))
+        except KeyboardInterrupt:  # Ctrl-C in the terminal before any work: no traceback to show
+            return 130
         if handed is None:
             return 0
         argv = sys.argv = [argv[0], *handed]
