@@ -5,7 +5,9 @@
 Both run examples/simple.eval-set.yaml's grid (hawk_examples/arith + arith_tools x hawk-offline/careful
 + sloppy, limit 4, epochs 2) into fresh log folders. The baseline is Inspect's own CLI in the same runner
 venv hawk-dagster uses (so both pay the same imports); hawk-dagster's figure is `hawk local eval-set`
-as a user runs it: config validation, Dagster run on a local instance, venv lookup, Pipes subprocess.
+as a user runs it: config validation, Dagster run on a local instance, venv lookup, Pipes subprocess
+(pre-started by the CLI, so Inspect's imports overlap Dagster's start; see hawk_dagster.runner.prestart).
+Both share one DAGSTER_HOME, so only the first hawk run creates the instance's databases.
 Prints one row per run, then the medians and the overhead.
 """
 
