@@ -93,7 +93,7 @@ def main() -> None:
     inspect_median = statistics.median(s for n, s in rows if n.startswith("inspect"))
     print(f"\nmedian hawk local eval-set: {hawk_median:.1f} s")
     print(f"median inspect eval-set:    {inspect_median:.1f} s (baseline)")
-    print(f"overhead: +{hawk_median - inspect_median:.1f} s ({hawk_median / inspect_median:.2f}x)")
+    print(f"overhead: {hawk_median - inspect_median:+.1f} s ({hawk_median / inspect_median:.2f}x)")
 
 
 if __name__ == "__main__":
