@@ -5,7 +5,9 @@
 Both run examples/simple.eval-set.yaml's grid (hawk_examples/arith + arith_tools x hawk-offline/careful
 + sloppy, limit 4, epochs 2) into fresh log folders. The baseline is Inspect's own CLI in the same runner
 venv hawk-dagster uses (so both pay the same imports); hawk-dagster's figure is `hawk local eval-set`
-as a user runs it: config validation, Dagster run on a local instance, venv lookup, Pipes subprocess.
+as a user runs it: config validation, Dagster run on a local instance, venv lookup, Pipes subprocess
+(pre-started by the CLI, so Inspect's imports overlap Dagster's start; see hawk_dagster.runner.prestart).
+Both share one DAGSTER_HOME, so only the first hawk run creates the instance's databases.
 Prints one row per run, then the medians and the overhead.
 """
 
@@ -91,7 +93,7 @@ def main() -> None:
     inspect_median = statistics.median(s for n, s in rows if n.startswith("inspect"))
     print(f"\nmedian hawk local eval-set: {hawk_median:.1f} s")
     print(f"median inspect eval-set:    {inspect_median:.1f} s (baseline)")
-    print(f"overhead: +{hawk_median - inspect_median:.1f} s ({hawk_median / inspect_median:.2f}x)")
+    print(f"overhead: {hawk_median - inspect_median:+.1f} s ({hawk_median / inspect_median:.2f}x)")
 
 
 if __name__ == "__main__":

@@ -6,17 +6,25 @@ venv has: `dagster_pipes`, `inspect_ai`). hawk_dagster imports it too, for the m
 
 Messages go back one of three ways: Dagster Pipes (the job step sets DAGSTER_PIPES_CONTEXT), a JSON-lines
 file named by HAWK_RUNNER_MESSAGES (the plain subprocess runner), or stdout (run by hand).
+
+Pre-started (`python entry_x.py --handoff FD`, see `hawk_dagster.runner.prestart`): the script imports what it
+will need (`preload`), then waits on the Unix socket FD for its work: the parent's stdin/stdout/stderr (as
+file descriptors), then one JSON document with the real arguments, the whole environment and the working
+folder. From there it runs exactly as if it had been started with them. An end of file before that (the
+parent did not adopt it, or died) ends the script quietly.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import logging
 import math
 import os
+import socket
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import ModuleType
@@ -26,6 +34,8 @@ SUMMARY_MESSAGE = "hawk.run.summary"
 ERROR_MESSAGE = "hawk.run.error"
 MESSAGES_FILE_ENV = "HAWK_RUNNER_MESSAGES"
 PIPES_CONTEXT_ENV = "DAGSTER_PIPES_CONTEXT"
+HANDOFF_FLAG = "--handoff"
+HANDOFF_HEADER = b"hawk-handoff"
 QUIET_LOGGERS = ("httpx", "botocore", "urllib3", "s3fs", "aiobotocore")
 
 
@@ -123,8 +133,49 @@ def build_model(spec: dict[str, Any] | None) -> Any:
     return get_model(spec["name"], **args)
 
 
-def run_entry(argv: list[str], run: Callable[[dict[str, Any], Any], dict[str, Any]]) -> int:
-    """`python entry_x.py SPEC.json`: read the spec, run it, report its summary or its one-line error."""
+def receive_handoff(fd: int) -> list[str] | None:
+    """Waits for the parent's handoff on socket `fd` and takes it on: stdio, environment, working folder.
+    Returns the real arguments, or None when the parent closed the socket without handing work over."""
+    with socket.socket(fileno=fd) as channel:
+        header, fds, _flags, _address = socket.recv_fds(channel, len(HANDOFF_HEADER), 3)
+        if header != HANDOFF_HEADER or len(fds) != 3:
+            for received in fds:
+                os.close(received)
+            return None
+        chunks = []
+        while chunk := channel.recv(65536):
+            chunks.append(chunk)
+    work = json.loads(b"".join(chunks))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    for target, received in enumerate(fds):
+        os.dup2(received, target)
+        os.close(received)
+    os.environ.clear()
+    os.environ.update(work["env"])
+    os.chdir(work["cwd"])
+    return [str(arg) for arg in work["args"]]
+
+
+def run_entry(
+    argv: list[str],
+    run: Callable[[dict[str, Any], Any], dict[str, Any]],
+    preload: Sequence[str] = (),
+) -> int:
+    """`python entry_x.py SPEC.json`: read the spec, run it, report its summary or its one-line error.
+    `python entry_x.py --handoff FD`: import the `preload` modules first (an import error surfaces again
+    in `run`), then wait for the spec's path and the rest (`receive_handoff`)."""
+    if len(argv) == 3 and argv[1] == HANDOFF_FLAG:
+        try:
+            for module in preload:
+                with suppress(Exception):
+                    importlib.import_module(module)
+            handed = receive_handoff(int(argv[2]))
+        except KeyboardInterrupt:  # Ctrl-C in the terminal before any work: no traceback to show
+            return 130
+        if handed is None:
+            return 0
+        argv = sys.argv = [argv[0], *handed]
     spec = json.loads(Path(argv[1]).read_text())
     os.environ.setdefault("INSPECT_DISPLAY", "log")
     with open_reporter() as reporter:

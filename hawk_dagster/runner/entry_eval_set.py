@@ -142,5 +142,20 @@ def run(spec: dict[str, Any], log: Any) -> dict[str, Any]:
     return {"success": bool(success), "logs": [_summarize(log) for log in logs]}
 
 
+# What a run imports, loaded while a pre-started runner waits for its work: Inspect, and what its
+# `eval_set()` imports only once it runs (the ACP and control servers, metrics, tool-call validation).
+PRELOAD = (
+    "inspect_ai",
+    "inspect_ai.model._model",
+    "inspect_ai.agent._acp.server",
+    "inspect_ai._control.server",
+    "inspect_ai._control.current_server",
+    "uvicorn",
+    "inspect_ai.hooks._startup",
+    "numpy",
+    "jsonschema",
+    "dagster_pipes",
+)
+
 if __name__ == "__main__":
-    sys.exit(common.run_entry(sys.argv, run))
+    sys.exit(common.run_entry(sys.argv, run, preload=PRELOAD))

@@ -158,4 +158,4 @@ def run(spec: dict[str, Any], log: Any) -> dict[str, Any]:
 
 
 if __name__ == "__main__":  # required: Scout's worker processes re-import the main module
-    sys.exit(common.run_entry(sys.argv, run))
+    sys.exit(common.run_entry(sys.argv, run, preload=("inspect_ai", "inspect_scout", "dagster_pipes")))

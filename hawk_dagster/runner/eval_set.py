@@ -7,7 +7,6 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, Field
 
-from hawk_dagster.config.evals import EvalSetConfig
 from hawk_dagster.logstore import EVALS_PREFIX, LogStore
 from hawk_dagster.runner.spec import build_eval_set_spec, model_names
 from hawk_dagster.runs.kind import (
@@ -108,19 +107,15 @@ class EvalSetOutcome(RunOutcome):
 
 
 def build_spec(request: SpecRequest) -> BuiltSpec:
-    config: EvalSetConfig = request.config
     spec = build_eval_set_spec(
-        config,
+        request.config,
         eval_set_id=request.job_id,
         log_dir=request.location,
         created_by=request.created_by,
         log_dir_allow_dirty=bool(request.options.get("log_dir_allow_dirty", False)),
     )
-    description = (
-        f"eval set {request.job_id}: {len(spec.tasks)} task(s) x {max(1, len(spec.solvers))} solver(s) x "
-        f"{max(1, len(spec.models))} model(s) -> {request.location}"
-    )
-    return BuiltSpec(spec, description, model_names(config))
+    grid = f"{len(spec.tasks)} task(s) x {max(1, len(spec.solvers))} solver(s) x {max(1, len(spec.models))} model(s)"
+    return BuiltSpec(spec, grid, model_names(request.config))
 
 
 EVAL_SET: RunKind[EvalSetOutcome] = RunKind(

@@ -3,6 +3,8 @@ its messages even when it fails.
 
 `dg.PipesSubprocessClient` raises on a non-zero exit before its messages can be read; the runner
 reports Inspect's own error message as a custom message, which the step needs to fail with.
+A runner `hawk local` pre-started for this command is adopted instead of spawning one
+(`hawk_dagster.runner.prestart`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Mapping, Sequence
 import dagster as dg
 from dagster._core.errors import DagsterExecutionInterruptedError
 
+from hawk_dagster.runner import prestart
 from hawk_dagster.runs.execute import ProcessResult
 
 TERMINATION_TIMEOUT_SECONDS = 30
@@ -33,9 +36,12 @@ class PipesSubprocessRunner:
             context_injector=dg.PipesTempFileContextInjector(),
             message_reader=dg.PipesTempFileMessageReader(),
         ) as session:
-            process = subprocess.Popen(
-                list(command), cwd=cwd, env={**os.environ, **env, **session.get_bootstrap_env_vars()}
-            )
+            full_env = {**os.environ, **env, **session.get_bootstrap_env_vars()}
+            process = prestart.claim(command, full_env, cwd)
+            if process is not None:
+                context.log.debug("runner: the pre-started process took the run")
+            else:
+                process = subprocess.Popen(list(command), cwd=cwd, env=full_env)
             try:
                 returncode = process.wait()
             except DagsterExecutionInterruptedError:

@@ -23,6 +23,7 @@ from importlib import metadata
 from pathlib import Path
 
 VENV_LAYOUT_VERSION = "2"  # 2: bytecode compiled at install
+MARKER_FILE = ".hawk-requirements.json"  # written last: a venv without it is incomplete
 _SKIP_DIRS = {".git", "__pycache__", ".venv", "build", "dist", ".mypy_cache", ".ruff_cache"}
 
 
@@ -124,6 +125,14 @@ def default_venv_cache_dir() -> Path:
     return (Path(os.environ.get("HAWK_HOME", ".hawk")) / "venvs").resolve()
 
 
+def find_runner_venv(requirements: Sequence[str], cache_dir: Path | None = None) -> RunnerVenv | None:
+    """The complete venv holding exactly `requirements`, or None when it is not built (builds nothing)."""
+    final = (cache_dir or default_venv_cache_dir()) / cache_key(requirements)
+    if (final / MARKER_FILE).exists():
+        return RunnerVenv(final, tuple(requirements), reused=True)
+    return None
+
+
 @contextmanager
 def _file_lock(path: Path) -> Iterator[None]:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -151,7 +160,7 @@ def ensure_runner_venv(
     cache_dir = cache_dir or default_venv_cache_dir()
     key = cache_key(requirements)
     final = cache_dir / key
-    marker = final / ".hawk-requirements.json"
+    marker = final / MARKER_FILE
     with _file_lock(cache_dir / f".{key}.lock"):
         if marker.exists():
             return RunnerVenv(final, tuple(requirements), reused=True)
@@ -182,7 +191,7 @@ def ensure_runner_venv(
         except PackageInstallError:
             shutil.rmtree(building, ignore_errors=True)
             raise
-        (building / ".hawk-requirements.json").write_text(json.dumps(sorted(requirements), indent=2))
+        (building / MARKER_FILE).write_text(json.dumps(sorted(requirements), indent=2))
         building.rename(final)
     return RunnerVenv(final, tuple(requirements), reused=False)
 

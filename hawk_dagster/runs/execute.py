@@ -3,7 +3,8 @@
 Order matters for "nothing half-written": config, id, inputs and secrets are checked first, then the log
 root is probed, then the venv is built (in a temp folder, renamed on success), and only then does
 anything land in the run's folder. The runner subprocess is started by a `SubprocessRunner`: Dagster
-Pipes in the job step, a plain subprocess in unit tests and by hand.
+Pipes in the job step, a plain subprocess in unit tests and by hand. `hawk local` may start it before
+the run (`prestart_runner`), for the step to adopt.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from typing import Any, Protocol, TypeVar
 
 from hawk_dagster.config.loading import ConfigError, validate_config_data
 from hawk_dagster.logstore import LogStoreError
+from hawk_dagster.runner import prestart
 from hawk_dagster.runner.entry_common import ERROR_MESSAGE, MESSAGES_FILE_ENV, SUMMARY_MESSAGE
-from hawk_dagster.runner.venv import PackageInstallError, ensure_runner_venv
+from hawk_dagster.runner.venv import PackageInstallError, ensure_runner_venv, find_runner_venv
 from hawk_dagster.runs.kind import RunError, RunKind, RunOutcome, default_created_by
 from hawk_dagster.runs.settings import RunnerSettings
 from hawk_dagster.runs.sidecars import write_sidecars
@@ -80,6 +82,27 @@ def plain_subprocess_runner(command: Sequence[str], env: Mapping[str, str], cwd:
     return ProcessResult(completed.returncode, [json.loads(line) for line in lines if line.strip()])
 
 
+def runner_command(kind: RunKind[Any], python: Path) -> list[str]:
+    """The runner process without its spec file: the venv's interpreter and the kind's entry script."""
+    return [str(python), str(kind.entry_script)]
+
+
+def prestart_runner(
+    kind: RunKind[Any], settings: RunnerSettings, config: Any, secrets: Mapping[str, str]
+) -> prestart.PrestartedRunner | None:
+    """The runner process `run` will start for this validated config, started now and waiting for its spec
+    (see `hawk_dagster.runner.prestart`); None when its venv is not built yet (the run builds it)."""
+    cwd = settings.package_base_path()
+    try:
+        venv = find_runner_venv(kind.requirements(config, cwd), settings.venv_cache_path())
+    except RunError:
+        return None
+    if venv is None:
+        return None
+    env = {**os.environ, **kind.run_environment(config, secrets)}
+    return prestart.start(runner_command(kind, venv.python), env, str(cwd))
+
+
 def run(
     kind: RunKind[OutcomeT],
     settings: RunnerSettings,
@@ -130,7 +153,7 @@ def run(
     with tempfile.TemporaryDirectory(prefix="hawk-spec-") as tmp:
         spec_path = kind.write_spec_file(prepared, Path(tmp))
         process = subprocess_runner(
-            [str(venv.python), str(kind.entry_script), str(spec_path)],
+            [*runner_command(kind, venv.python), str(spec_path)],
             kind.run_environment(config, secrets),
             str(settings.package_base_path()),
         )

@@ -110,8 +110,8 @@ class SpecRequest:
 class BuiltSpec:
     spec: BaseModel
     """The JSON document the entry script reads (never secrets)."""
-    description: str
-    """One line for the run log: what will run, and where its output goes."""
+    runs: str
+    """What will run, for the run log's line `<kind> <id>: <runs> -> <output folder>`."""
     models: list[str]
     """Every model the run may call, qualified (for `.models.json`)."""
 
@@ -212,6 +212,13 @@ class RunKind(Generic[OutcomeT]):
         env.setdefault("INSPECT_DISPLAY", "log")
         return env
 
+    def requirements(self, config: Any, cwd: Path) -> list[str]:
+        """The runner venv's requirements: the config's packages (local paths against `cwd`), our runtime."""
+        try:
+            return runner_requirements(config.packages_to_install(), cwd, self.runtime_dists)
+        except PackageInstallError as exc:  # a local package path that does not exist
+            raise RunError(str(exc)) from None
+
     def prepare(
         self,
         config: Any,
@@ -232,12 +239,7 @@ class RunKind(Generic[OutcomeT]):
             built = self.build_spec(request)
         except ValueError as exc:
             raise RunError(str(exc)) from None
-        try:
-            requirements = runner_requirements(
-                config.packages_to_install(), cwd or Path.cwd(), self.runtime_dists
-            )
-        except PackageInstallError as exc:  # a local package path that does not exist
-            raise RunError(str(exc)) from None
+        requirements = self.requirements(config, cwd or Path.cwd())
         return PreparedRun(
             config=config,
             config_data=config.model_dump(mode="json", exclude_unset=True, by_alias=True),
@@ -246,7 +248,7 @@ class RunKind(Generic[OutcomeT]):
             spec=built.spec,
             requirements=requirements,
             models=built.models,
-            description=built.description,
+            description=f"{self.names.name.replace('-', ' ')} {resolved}: {built.runs} -> {location}",
         )
 
     def write_spec_file(self, prepared: PreparedRun, directory: Path) -> Path:

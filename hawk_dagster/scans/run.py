@@ -93,11 +93,11 @@ def build_spec(request: SpecRequest) -> BuiltSpec:
         created_by=request.created_by,
         display=str(request.options.get("display", "log")),
     )
-    description = (
-        f"scan {request.job_id}: {len(spec.scanners)} scanner(s) x {max(1, len(spec.models))} model(s) "
-        f"over eval set(s) {', '.join(spec.eval_set_ids)} -> {request.location}"
+    runs = (
+        f"{len(spec.scanners)} scanner(s) x {max(1, len(spec.models))} model(s) "
+        f"over eval set(s) {', '.join(spec.eval_set_ids)}"
     )
-    return BuiltSpec(spec, description, scan_model_names(config))
+    return BuiltSpec(spec, runs, scan_model_names(config))
 
 
 # -- outcome ---------------------------------------------------------------------------------------

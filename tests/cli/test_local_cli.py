@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 from pathlib import Path
 
 import pytest
@@ -208,3 +209,61 @@ def test_a_failed_local_run_shows_one_line_and_keeps_the_trace_in_the_run_log(
     assert failure.dagster_event is not None
     error = failure.dagster_event.step_failure_data.error
     assert error is not None and error.stack  # the trace is in the run log
+
+
+def test_a_local_run_is_complete_when_its_process_has_ended(
+    repo_root: Path, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """The local verbs end their process without Python's teardown: by then the run record, the event
+    log and the step's captured output are all written. The step adopted the runner the CLI pre-started,
+    and that runner's own output reached the step's captured stdout/stderr."""
+    import dagster as dg
+
+    config = write_config(tmp_path / "small.yaml", small_config(name="complete"))
+    result = hawk(["local", "eval-set", str(config)], repo_root, cli_env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("Dagster run: "), result.stdout[-3000:]
+    run_id = last.split()[2]
+    with dg.DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
+        run = instance.get_run_by_id(run_id)
+        assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
+        records = instance.all_logs(run_id)
+    types = [r.dagster_event.event_type for r in records if r.dagster_event is not None]
+    assert types[-1] == dg.DagsterEventType.RUN_SUCCESS
+    assert dg.DagsterEventType.STEP_OUTPUT in types and dg.DagsterEventType.LOGS_CAPTURED in types
+    messages = [r.user_message for r in records]
+    assert any("the pre-started process took the run" in m for m in messages)
+    # The step's captured stdout (Dagster's own log goes to stderr) holds Inspect's display: the runner's.
+    stdout_files = list((tmp_path / "dagster" / "storage" / run_id).rglob("*.out"))
+    assert "tasks complete" in "".join(path.read_text() for path in stdout_files)
+
+
+def test_a_local_run_failing_before_its_runner_kills_the_pre_started_one(
+    repo_root: Path, cli_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process, as `run_local` does it: the step fails before it would start the runner (the log root
+    is not writable), so the runner pre-started for it is killed, not left waiting."""
+    from hawk_dagster.cli.launch import plan_launch
+    from hawk_dagster.cli.local_run import run_locally
+    from hawk_dagster.runner import prestart
+    from hawk_dagster.runner.eval_set import EVAL_SET
+    from hawk_dagster.runner.venv import ensure_runner_venv
+    from hawk_dagster.runs.execute import prestart_runner
+    from hawk_dagster.runs.settings import RunnerSettings
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    for name in ("DAGSTER_HOME", "HAWK_HOME", "HAWK_VENV_CACHE", "XDG_CONFIG_HOME", "HAWK_USER"):
+        monkeypatch.setenv(name, cli_env[name])
+    monkeypatch.setenv("HAWK_LOG_ROOT", str(blocker / "logs"))
+    monkeypatch.chdir(repo_root)
+    plan = plan_launch(EVAL_SET, write_config(tmp_path / "small.yaml", small_config(name="early failure")))
+    ensure_runner_venv(EVAL_SET.requirements(plan.config, repo_root))  # so that there is one to pre-start
+
+    runner = prestart_runner(EVAL_SET, RunnerSettings(), plan.config, plan.secrets)
+    assert runner is not None
+    with prestart.waiting(runner):
+        result = run_locally(plan)
+    assert not result.success and result.error is not None and "is not writable" in result.error
+    assert runner.process.returncode == -signal.SIGKILL
