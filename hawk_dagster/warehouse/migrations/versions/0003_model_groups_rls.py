@@ -104,20 +104,21 @@ AS $$
 $$
 """
 
+# ARRAY(... UNION ...) rather than array_agg(DISTINCT ...): the policy calls these once per eval / scan, and
+# this form runs ~3x faster per call (bench/rls_count.py).
 GET_EVAL_MODELS = f"""
 CREATE FUNCTION {S}.get_eval_models(target_eval_pk uuid)
 RETURNS text[]
 LANGUAGE sql STABLE {DEFINER}
 AS $$
-    SELECT coalesce(array_agg(DISTINCT model), '{{}}')
-    FROM (
+    SELECT ARRAY(
         SELECT model FROM {S}.eval WHERE pk = target_eval_pk
-        UNION ALL
+        UNION
         SELECT model FROM {S}.model_role WHERE eval_pk = target_eval_pk
-        UNION ALL
+        UNION
         SELECT sm.model FROM {S}.sample AS s JOIN {S}.sample_model AS sm ON sm.sample_pk = s.pk
         WHERE s.eval_pk = target_eval_pk
-    ) AS models
+    )
 $$
 """
 
@@ -126,19 +127,21 @@ CREATE FUNCTION {S}.get_scan_models(target_scan_pk uuid)
 RETURNS text[]
 LANGUAGE sql STABLE {DEFINER}
 AS $$
-    SELECT coalesce(array_agg(DISTINCT model) FILTER (WHERE model IS NOT NULL), '{{}}')
-    FROM (
-        SELECT model FROM {S}.scan WHERE pk = target_scan_pk
-        UNION ALL
-        SELECT model FROM {S}.model_role WHERE scan_pk = target_scan_pk
-        UNION ALL
-        SELECT sm.model FROM {S}.scanner_result AS r JOIN {S}.sample_model AS sm ON sm.sample_pk = r.sample_pk
-        WHERE r.scan_pk = target_scan_pk
-        UNION ALL
-        SELECT e.model FROM {S}.scanner_result AS r
-        JOIN {S}.sample AS s ON s.pk = r.sample_pk JOIN {S}.eval AS e ON e.pk = s.eval_pk
-        WHERE r.scan_pk = target_scan_pk
-    ) AS models
+    SELECT ARRAY(
+        SELECT model FROM (
+            SELECT model FROM {S}.scan WHERE pk = target_scan_pk
+            UNION
+            SELECT model FROM {S}.model_role WHERE scan_pk = target_scan_pk
+            UNION
+            SELECT sm.model FROM {S}.scanner_result AS r JOIN {S}.sample_model AS sm ON sm.sample_pk = r.sample_pk
+            WHERE r.scan_pk = target_scan_pk
+            UNION
+            SELECT e.model FROM {S}.scanner_result AS r
+            JOIN {S}.sample AS s ON s.pk = r.sample_pk JOIN {S}.eval AS e ON e.pk = s.eval_pk
+            WHERE r.scan_pk = target_scan_pk
+        ) AS models
+        WHERE model IS NOT NULL
+    )
 $$
 """
 
