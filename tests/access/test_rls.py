@@ -42,6 +42,13 @@ def import_fixture_logs(database_url: str, eval_set_logs: Path, root: Path) -> N
     assert all(r.outcome == "imported" for r in results), [r.reason for r in results]
 
 
+@pytest.fixture
+def imported(warehouse_url: str, eval_set_logs: Path, tmp_path: Path) -> str:
+    """A fresh warehouse holding the fixture eval set (models A and B)."""
+    import_fixture_logs(warehouse_url, eval_set_logs, tmp_path)
+    return warehouse_url
+
+
 def two_groups() -> tuple[str, str, ModelGroupRegistry]:
     group_a, group_b = unique_name("model-access-a"), unique_name("model-access-b")
     registry = ModelGroupRegistry(
@@ -112,10 +119,9 @@ def test_analyst_sees_only_their_groups_rows_in_raw_tables_and_marts(
 
 
 def test_moving_a_model_to_the_analysts_group_shows_its_rows(
-    warehouse_url: str, eval_set_logs: Path, tmp_path: Path, login_role: Callable[..., str]
+    imported: str, login_role: Callable[..., str]
 ) -> None:
-    url = warehouse_url
-    import_fixture_logs(url, eval_set_logs, tmp_path)
+    url = imported
     group_a, _, registry = two_groups()
     sync_registry(url, registry)
     analyst_a = login_role(url, unique_name("analyst_a"), group_a, RLS_READER_ROLE)
@@ -126,11 +132,8 @@ def test_moving_a_model_to_the_analysts_group_shows_its_rows(
     assert one(analyst_a, "SELECT count(*) FROM hawk_raw.sample") == total
 
 
-def test_unlisted_models_fall_under_the_default_group(
-    warehouse_url: str, eval_set_logs: Path, tmp_path: Path, login_role: Callable[..., str]
-) -> None:
-    url = warehouse_url
-    import_fixture_logs(url, eval_set_logs, tmp_path)
+def test_unlisted_models_fall_under_the_default_group(imported: str, login_role: Callable[..., str]) -> None:
+    url = imported
     group_a, group_b, _ = two_groups()
     only_a = ModelGroupRegistry(models={MODEL_A: group_a}, labs={MODEL_A: "offline-lab"})
     total = one(url, "SELECT count(*) FROM hawk_raw.sample")
@@ -150,3 +153,52 @@ def test_rls_is_enabled_not_forced_on_every_raw_table(warehouse_url: str, table:
         (f"hawk_raw.{table}",),
     )
     assert (enabled, forced) == (True, False)
+
+
+def insert_scan(url: str, scan_model: str, sample_uuids: list[str]) -> None:
+    """A scan run by `scan_model` over the given samples (one scanner result each, linked by uuid)."""
+    with psycopg.connect(url) as connection:
+        row = connection.execute(
+            'INSERT INTO hawk_raw.scan (scan_id, "timestamp", location, model) '
+            "VALUES (gen_random_uuid()::text, now(), 'scans/x', %s) RETURNING pk",
+            (scan_model,),
+        ).fetchone()
+        assert row is not None
+        for uuid in sample_uuids:
+            connection.execute(
+                "INSERT INTO hawk_raw.scanner_result (scan_pk, sample_pk, transcript_id, transcript_source_type, "
+                'transcript_source_id, scanner_key, scanner_name, uuid, "timestamp") '
+                "SELECT %s, pk, uuid, 'eval_log', 'eval', 'k', 'k', gen_random_uuid()::text, now() "
+                "FROM hawk_raw.sample WHERE uuid = %s",
+                (row[0], uuid),
+            )
+        connection.execute(
+            "INSERT INTO hawk_raw.model_role (type, scan_pk, role, model) VALUES ('scan', %s, 'scanner', %s)",
+            (row[0], scan_model),
+        )
+
+
+def test_scans_are_visible_by_their_model_and_the_models_they_scanned(
+    imported: str, login_role: Callable[..., str]
+) -> None:
+    url = imported
+    group_a, _, registry = two_groups()
+    sync_registry(url, registry)
+    analyst_a = login_role(url, unique_name("analyst_a"), group_a, RLS_READER_ROLE)
+
+    def samples_of(model: str) -> list[str]:
+        with psycopg.connect(url) as connection:
+            rows = connection.execute(
+                "SELECT s.uuid FROM hawk_raw.sample AS s JOIN hawk_raw.eval AS e ON e.pk = s.eval_pk "
+                "WHERE e.model = %s",
+                (model,),
+            ).fetchall()
+        return [r[0] for r in rows]
+
+    insert_scan(url, STORED_A, samples_of(STORED_A))  # A's model over A's samples: visible
+    insert_scan(url, STORED_A, samples_of(STORED_B))  # A's model over B's samples: hidden
+    insert_scan(url, STORED_B, [])  # B's model: hidden
+    assert one(url, "SELECT count(*) FROM hawk_raw.scan") == 3
+    assert one(analyst_a, "SELECT count(*) FROM hawk_raw.scan") == 1
+    assert one(analyst_a, "SELECT count(*) FROM hawk_raw.scanner_result") == len(samples_of(STORED_A))
+    assert one(analyst_a, "SELECT count(*) FROM hawk_raw.model_role WHERE type = 'scan'") == 1
