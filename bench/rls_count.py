@@ -6,7 +6,7 @@ Data: the import benchmark's wide log (`--log-samples` samples of the offline mo
 .hawk/bench/import) is imported with our importer, then copied inside PostgreSQL (dbt_bench.replicate:
 new eval ids, sample uuids) until the warehouse holds `--samples` samples; every other copy's model is
 renamed, and each sample gets its `sample_model` row as the importer writes it (its eval's model), so
-half the rows are group A's and half group B's. A registry is synced (A, B) and two login roles made:
+half the rows are group A's and half group B's; then VACUUM ANALYZE, as autovacuum leaves a warehouse. A registry is synced (A, B) and two login roles made:
 `analyst` (granted A and rls_reader) and `importer` (granted rls_bypass). With marts, `dbt build` runs
 once (as the owner) and `hawk.fct_samples` is counted too.
 
@@ -64,9 +64,10 @@ def split_models(url: str) -> str:
             "INSERT INTO hawk_raw.sample_model (sample_pk, model) SELECT s.pk, e.model "
             "FROM hawk_raw.sample AS s JOIN hawk_raw.eval AS e ON e.pk = s.eval_pk"
         )
-        conn.execute("ANALYZE")
         row = conn.execute("SELECT min(model) FROM hawk_raw.eval WHERE model <> %s", (MODEL_B,)).fetchone()
     assert row is not None
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")  # as autovacuum leaves a warehouse after an import
     return str(row[0])
 
 

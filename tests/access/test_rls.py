@@ -202,3 +202,15 @@ def test_scans_are_visible_by_their_model_and_the_models_they_scanned(
     assert one(analyst_a, "SELECT count(*) FROM hawk_raw.scan") == 1
     assert one(analyst_a, "SELECT count(*) FROM hawk_raw.scanner_result") == len(samples_of(STORED_A))
     assert one(analyst_a, "SELECT count(*) FROM hawk_raw.model_role WHERE type = 'scan'") == 1
+
+
+def test_the_registry_is_readable_by_the_bypass_role_not_by_analysts(
+    warehouse_url: str, login_role: Callable[..., str]
+) -> None:
+    group_a, _, registry = two_groups()
+    sync_registry(warehouse_url, registry)
+    analyst_a = login_role(warehouse_url, unique_name("analyst_a"), group_a, RLS_READER_ROLE)
+    api = login_role(warehouse_url, unique_name("api"), RLS_BYPASS_ROLE)
+    assert load_registry(api) == registry
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        load_registry(analyst_a)

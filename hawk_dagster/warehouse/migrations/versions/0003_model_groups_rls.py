@@ -214,10 +214,13 @@ def upgrade() -> None:
         )
 
     raw_tables = ", ".join(f"{S}.{table}" for table in RAW_TABLES)
-    op.execute(f"GRANT USAGE ON SCHEMA {S}, {A} TO {RLS_BYPASS_ROLE}, {RLS_READER_ROLE}")
+    op.execute(f"GRANT USAGE ON SCHEMA {S} TO {RLS_BYPASS_ROLE}, {RLS_READER_ROLE}")
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {raw_tables} TO {RLS_BYPASS_ROLE}")
     op.execute(f"GRANT SELECT ON {raw_tables} TO {RLS_READER_ROLE}")
-    op.execute(f"GRANT SELECT ON {A}.model_group, {A}.model TO {RLS_BYPASS_ROLE}, {RLS_READER_ROLE}")
+    # The registry names every model of every group: the API (bypass) reads it, analysts do not need to
+    # (the policies' functions read it as their definer).
+    op.execute(f"GRANT USAGE ON SCHEMA {A} TO {RLS_BYPASS_ROLE}")
+    op.execute(f"GRANT SELECT ON {A}.model_group, {A}.model TO {RLS_BYPASS_ROLE}")
     for function, arguments in FUNCTIONS.items():
         op.execute(f"REVOKE EXECUTE ON FUNCTION {S}.{function}({arguments}) FROM PUBLIC")
         op.execute(
