@@ -42,6 +42,13 @@ def import_fixture_logs(database_url: str, eval_set_logs: Path, root: Path) -> N
     assert all(r.outcome == "imported" for r in results), [r.reason for r in results]
 
 
+def analyst_of_group_a(url: str, login_role: Callable[..., str]) -> tuple[str, ModelGroupRegistry, str]:
+    """Sync A and B's registry; a login granted A and the reader role. (group A, registry, its URL)"""
+    group_a, _, registry = two_groups()
+    sync_registry(url, registry)
+    return group_a, registry, login_role(url, unique_name("analyst_a"), group_a, RLS_READER_ROLE)
+
+
 @pytest.fixture
 def imported(warehouse_url: str, eval_set_logs: Path, tmp_path: Path) -> str:
     """A fresh warehouse holding the fixture eval set (models A and B)."""
@@ -122,9 +129,7 @@ def test_moving_a_model_to_the_analysts_group_shows_its_rows(
     imported: str, login_role: Callable[..., str]
 ) -> None:
     url = imported
-    group_a, _, registry = two_groups()
-    sync_registry(url, registry)
-    analyst_a = login_role(url, unique_name("analyst_a"), group_a, RLS_READER_ROLE)
+    group_a, registry, analyst_a = analyst_of_group_a(url, login_role)
     total = one(url, "SELECT count(*) FROM hawk_raw.sample")
     assert one(analyst_a, "SELECT count(*) FROM hawk_raw.sample") < total
 
@@ -182,9 +187,7 @@ def test_scans_are_visible_by_their_model_and_the_models_they_scanned(
     imported: str, login_role: Callable[..., str]
 ) -> None:
     url = imported
-    group_a, _, registry = two_groups()
-    sync_registry(url, registry)
-    analyst_a = login_role(url, unique_name("analyst_a"), group_a, RLS_READER_ROLE)
+    _, _, analyst_a = analyst_of_group_a(url, login_role)
 
     def samples_of(model: str) -> list[str]:
         with psycopg.connect(url) as connection:
