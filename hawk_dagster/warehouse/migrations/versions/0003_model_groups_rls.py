@@ -17,7 +17,8 @@ RLS on the eight raw tables, and the roles the policies name.
   under another login), `rls_reader` (SELECT on the raw tables), `model_access_all` (every group's role
   is granted to it by the sync).
 
-Downgrade drops the policies, functions, grants and the registry schema; the roles are left: they are
+Downgrade drops the policies, functions (and the marts' policies calling them), grants and the registry
+schema; the roles are left: they are
 cluster-wide, shared with the server's other databases, and carry grants administrators made.
 
 Revision ID: 0003_model_groups_rls
@@ -238,5 +239,7 @@ def downgrade() -> None:
     op.execute(f"REVOKE ALL ON {raw_tables} FROM {RLS_BYPASS_ROLE}, {RLS_READER_ROLE}")
     op.execute(f"REVOKE ALL ON SCHEMA {S} FROM {RLS_BYPASS_ROLE}, {RLS_READER_ROLE}")
     for function, arguments in FUNCTIONS.items():
-        op.execute(f"DROP FUNCTION IF EXISTS {S}.{function}({arguments})")
+        # CASCADE: the marts' policies call these (dbt re-creates them at its next build after an upgrade;
+        # until then a mart with RLS enabled and no policy shows analysts nothing).
+        op.execute(f"DROP FUNCTION IF EXISTS {S}.{function}({arguments}) CASCADE")
     op.execute(f"DROP SCHEMA IF EXISTS {A} CASCADE")
