@@ -39,8 +39,11 @@ def _read(connection: psycopg.Connection[Any]) -> ModelGroupRegistry:
 
 
 def read_registry(database_url: str) -> ModelGroupRegistry:
-    """The registry as stored in the warehouse."""
+    """The registry as stored in the warehouse; empty before migration 0003 (no registry tables yet)."""
     with connect(database_url) as connection:
+        exists = connection.execute("SELECT to_regclass(%s)", (f"{ACCESS_SCHEMA}.model",)).fetchone()
+        if exists is None or exists[0] is None:
+            return ModelGroupRegistry()
         return _read(connection)
 
 

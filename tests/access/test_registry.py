@@ -163,3 +163,7 @@ def test_sync_writes_tables_and_roles_idempotently(warehouse_url: str) -> None:
     assert report.groups_removed == sorted([group_a, "model-access-public"])
     assert report.roles_created == []
     assert load_registry(warehouse_url) == moved
+
+
+def test_a_warehouse_without_the_registry_tables_reads_as_empty(empty_database_url: str) -> None:
+    assert load_registry(empty_database_url) == ModelGroupRegistry()
