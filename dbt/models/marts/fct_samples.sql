@@ -17,6 +17,7 @@
         ],
     )
 }}
+-- depends_on: {{ ref('int_eval_models') }} (its row-level security policy reads it: macros/row_access.sql)
 -- One row per sample × epoch with its eval's context, outcome, usage, and effective scores: for each
 -- scorer the final (non-intermediate) score, which the importer stores with edits applied.
 -- Incremental: rebuilds every sample of the evals touched since the last build (see

@@ -18,6 +18,7 @@
         ],
     )
 }}
+-- depends_on: {{ ref('int_eval_models') }} (its row-level security policy reads it: macros/row_access.sql)
 -- One row per sample × scorer, final and intermediate, with the value read as Inspect reads it.
 -- Incremental: rebuilds the scores of evals touched since the last build (see hawk_touched_eval_pks);
 -- the post-hook drops rows whose raw score or sample is gone.
