@@ -68,7 +68,10 @@ class LazyGroup(click.Group):
             "hawk_dagster.cli.importing:import_command",
             "Import Inspect eval logs into the warehouse.",
         ),
-        "serve": ("hawk_dagster.api.serve:serve", "Run the Hawk API (HAWK_API_HOST/PORT, default 127.0.0.1:8080)."),
+        "serve": (
+            "hawk_dagster.api.serve:serve",
+            "Run the Hawk API (HAWK_API_HOST/PORT, default 127.0.0.1:8080).",
+        ),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

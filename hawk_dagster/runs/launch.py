@@ -130,9 +130,7 @@ def graphql_client(url: str | None = None) -> Any:
     url = (url or dagster_url()).rstrip("/")
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise LaunchError(
-            f"HAWK_DAGSTER_URL={url!r} is not an http(s) URL (e.g. {DEFAULT_DAGSTER_URL})"
-        )
+        raise LaunchError(f"HAWK_DAGSTER_URL={url!r} is not an http(s) URL (e.g. {DEFAULT_DAGSTER_URL})")
     return DagsterGraphQLClient(
         parsed.hostname,
         port_number=parsed.port,
