@@ -18,6 +18,8 @@ from hawk_dagster.auth.settings import AuthSettings
 
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 SLOW_DOWN_STEP_SECONDS = 5  # RFC 8628 §3.5
+# Past the code's lifetime the issuer answers `expired_token`; we stop on our own only if it never does.
+EXPIRY_GRACE_SECONDS = 30
 
 
 class OAuthError(RuntimeError):
@@ -98,7 +100,7 @@ def poll_device_token(
     DeviceFlowError when they deny it or the code expires."""
     url = token_url(settings)
     interval = max(authorization.interval, 1.0)
-    deadline = time.monotonic() + authorization.expires_in
+    deadline = time.monotonic() + authorization.expires_in + EXPIRY_GRACE_SECONDS
     data = {
         **_client_fields(settings),
         "grant_type": DEVICE_CODE_GRANT,
