@@ -1,0 +1,1 @@
+"""The Hawk API (FastAPI) and the Dagster UI's auth proxy."""
