@@ -45,7 +45,13 @@ demo: bootstrap
 dev: bootstrap
 	$(PY) -m hawk_dagster.cli.dev_server --port $${HAWK_DAGSTER_PORT:-3000}
 
-test: bootstrap
+# The auth tests' OIDC provider (npm oidc-provider), installed from its lock file when that changes.
+OIDC_DIR := tests/fixtures/oidc
+$(OIDC_DIR)/node_modules/.installed: $(OIDC_DIR)/package-lock.json
+	npm ci --prefix $(OIDC_DIR) --no-audit --no-fund
+	@touch $@
+
+test: bootstrap $(OIDC_DIR)/node_modules/.installed
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 lint: bootstrap

@@ -11,7 +11,12 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins: list[str] = ["tests.fixtures.s3", "tests.fixtures.postgres", "tests.fixtures.eval_logs"]
+pytest_plugins: list[str] = [
+    "tests.fixtures.s3",
+    "tests.fixtures.postgres",
+    "tests.fixtures.eval_logs",
+    "tests.fixtures.oidc",
+]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -68,6 +68,12 @@ class LazyGroup(click.Group):
             "hawk_dagster.cli.importing:import_command",
             "Import Inspect eval logs into the warehouse.",
         ),
+        "login": ("hawk_dagster.cli.auth:login", "Log in with your browser (OAuth2 device flow)."),
+        "logout": (
+            "hawk_dagster.cli.auth:logout",
+            "Forget the stored tokens (and revoke the refresh token).",
+        ),
+        "auth": ("hawk_dagster.cli.auth:auth", "Log in and print tokens for other tools."),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

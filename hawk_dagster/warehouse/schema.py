@@ -69,3 +69,16 @@ ENUMS: Final[dict[str, tuple[str, ...]]] = {
     "scanner_value_type": SCANNER_VALUE_TYPES,
 }
 """The raw schema's enum types and their labels, in the order the database lists them."""
+
+ACCESS_SCHEMA: Final = "hawk_access"
+"""PostgreSQL schema holding the model-group registry (`model_group`, `model`); owned by the migrations,
+written by `hawk admin model-groups sync`, read by the row-level security functions in RAW_SCHEMA."""
+
+RLS_BYPASS_ROLE: Final = "rls_bypass"
+"""Role whose members see and write every raw row (the importer, the API): policies FOR ALL TO it."""
+
+RLS_READER_ROLE: Final = "rls_reader"
+"""Role with SELECT on the raw tables and the marts; rows still filtered by the caller's model groups."""
+
+MODEL_ACCESS_ALL_ROLE: Final = "model_access_all"
+"""Role granted every model-group role: its members pass every model-group check."""
