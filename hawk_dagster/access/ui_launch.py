@@ -12,6 +12,7 @@ ungranted run anyway, so refusing early only gives the operator the reason soone
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationT
 
 from hawk_dagster.access.grant import LaunchGrant, config_digest, sign_grant
 from hawk_dagster.access.launch_check import grant_job_id
-from hawk_dagster.access.permissions import AccessDenied, check_access, normalize_groups
+from hawk_dagster.access.permissions import normalize_groups
 from hawk_dagster.auth.identity import Identity
 from hawk_dagster.config.loading import ConfigError, validate_config_data
 from hawk_dagster.runs.kind import RunError, RunKind
@@ -40,8 +41,9 @@ LAUNCH_MUTATIONS = frozenset(
 )
 ISSUED_BY = "ui-proxy"
 
-GroupsFor = Callable[[list[str]], Mapping[str, str]]
-"""model names -> {model: its model group} (the model-group registry)."""
+RunAccessCheck = Callable[[Identity, RunKind[Any], Any], Mapping[str, str]]
+"""(operator, kind, validated config) -> {model: group} once the operator may run it; else LaunchRefused.
+The API's own rules (`hawk_dagster.api.access_checks`), so a UI launch is checked as an API launch is."""
 ParentRun = Callable[[str], Awaitable[tuple[str, Any]]]
 """run id -> (job name, run config as a mapping or YAML) of the run being re-executed."""
 
@@ -52,11 +54,11 @@ class LaunchRefused(PermissionError):
 
 @dataclass(frozen=True)
 class UiLauncher:
-    """What a launch check needs: the operator, the grant key (None = grants off), the registry."""
+    """What a launch check needs: the operator, the grant key (None = grants off), the access rules."""
 
     identity: Identity
     grant_key: bytes | None
-    groups_for: GroupsFor
+    check_run: RunAccessCheck
     parent_run: ParentRun
 
 
@@ -93,11 +95,6 @@ def kind_for_job(job_name: str | None) -> RunKind[Any] | None:
     return next((kind for kind in KINDS.values() if kind.names.job_name == job_name), None)
 
 
-def config_models(config: Any) -> list[str]:
-    """The model names a config asks for (models and model roles), as the model-group registry knows them."""
-    return sorted({item.name for package in config.get_model_configs() for item in package.items})
-
-
 def grant_launch(
     launcher: UiLauncher, kind: RunKind[Any], op_config: dict[str, Any], tags: dict[str, str]
 ) -> dict[str, str]:
@@ -113,11 +110,7 @@ def grant_launch(
         config = validate_config_data(block, kind=kind.names.name).config
     except ConfigError as exc:
         raise LaunchRefused(f"invalid {kind.names.name} config: {exc}") from None
-    groups = launcher.groups_for(config_models(config))
-    try:
-        check_access(launcher.identity, groups)
-    except AccessDenied as exc:
-        raise LaunchRefused(str(exc)) from None
+    groups = launcher.check_run(launcher.identity, kind, config)
     job_id = grant_job_id(op_config.get(kind.names.id_key), block, kind.names.id_key)
     if job_id is None:
         try:
@@ -205,7 +198,9 @@ async def grant_reexecution_params(launcher: UiLauncher, params: Any) -> Any:
             f"run {params['parentRunId']} names no {kind.names.id_key}: launch it again from the Launchpad"
         )
     # The parent's run config is reused as it is; the grant (not the op config) says who launched it.
-    tags = grant_launch(launcher, kind, op_config, _tag_dict(params.get("extraTags")))
+    tags = await asyncio.to_thread(
+        grant_launch, launcher, kind, op_config, _tag_dict(params.get("extraTags"))
+    )
     return {**params, "extraTags": _tag_list(tags)}
 
 
@@ -229,10 +224,12 @@ async def grant_graphql_request(launcher: UiLauncher, payload: Mapping[str, Any]
             variable = argument.value.name.value
             value = variables[variable]
             if name == "executionParams" and value is not None:
-                variables[variable] = grant_execution_params(launcher, value)
+                variables[variable] = await asyncio.to_thread(grant_execution_params, launcher, value)
             elif name == "reexecutionParams" and value is not None:
                 variables[variable] = await grant_reexecution_params(launcher, value)
             elif name == "executionParamsList":
-                variables[variable] = [grant_execution_params(launcher, item) for item in value or []]
+                variables[variable] = [
+                    await asyncio.to_thread(grant_execution_params, launcher, item) for item in value or []
+                ]
     request["variables"] = variables
     return request

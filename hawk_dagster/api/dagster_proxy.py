@@ -28,16 +28,20 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from hawk_dagster.access.grant import grant_key_from_env
 from hawk_dagster.access.ui_launch import (
-    GroupsFor,
     LaunchRefused,
     ParentRun,
+    RunAccessCheck,
     UiLauncher,
     grant_graphql_request,
     is_mutation,
     launch_fields,
 )
-from hawk_dagster.auth.identity import Identity
+from hawk_dagster.api.settings import ApiSettings
+from hawk_dagster.auth.identity import Identity, local_identity
+from hawk_dagster.logstore import LogStore
+from hawk_dagster.runs.kind import RunKind, default_created_by
 
 ACCESS_TOKEN_HEADER = "x-forwarded-access-token"
 HOP_BY_HOP = frozenset(
@@ -63,26 +67,23 @@ query HawkParentRun($runId: ID!) {
 """
 
 Authenticate = Callable[[str], Identity]
-"""access token -> the caller; raises one of `token_errors` when the token is not valid."""
+"""access token -> the caller; raises ProxyDenied (401, or 503 when the issuer is unreachable)."""
+ADMIN_GROUP_ENV = "HAWK_ADMIN_GROUP"
+DEFAULT_ADMIN_GROUP = "hawk-admin"
 
 
 class ProxySettings(BaseModel):
     """Where the internal dagster-webserver is, and which group may use the UI."""
 
-    webserver_url: str = Field(description="The internal dagster-webserver ($HAWK_DAGSTER_WEBSERVER_URL).")
+    webserver_url: str = Field(description="The internal dagster-webserver (the API's HAWK_DAGSTER_URL).")
     admin_group: str = Field(
-        default="hawk-admin", description="The group the UI requires ($HAWK_ADMIN_GROUP)."
+        default=DEFAULT_ADMIN_GROUP, description=f"The group the UI requires (${ADMIN_GROUP_ENV})."
     )
 
-    @classmethod
-    def from_env(cls) -> ProxySettings:
-        return cls(
-            webserver_url=os.environ.get("HAWK_DAGSTER_WEBSERVER_URL", "http://127.0.0.1:3000"),
-            admin_group=os.environ.get("HAWK_ADMIN_GROUP") or "hawk-admin",
-        )
 
+class ProxyDenied(Exception):
+    """The caller may not use the UI: an HTTP status and one line."""
 
-class Denied(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
@@ -109,9 +110,8 @@ def create_dagster_proxy(
     settings: ProxySettings,
     *,
     authenticate: Authenticate | None,
-    groups_for: GroupsFor,
+    check_run: RunAccessCheck,
     grant_key: bytes | None,
-    token_errors: tuple[type[Exception], ...] = (PermissionError, ValueError),
     local_user: Identity | None = None,
 ) -> Starlette:
     """The proxy app. `authenticate=None` means auth is off (local mode): `local_user` is the operator."""
@@ -124,13 +124,10 @@ def create_dagster_proxy(
             return local_user
         token = bearer_token(connection)
         if token is None:
-            raise Denied(401, "log in first: no access token reached the Dagster UI proxy")
-        try:
-            identity = authenticate(token)
-        except token_errors as exc:
-            raise Denied(401, f"access token refused: {exc}") from None
+            raise ProxyDenied(401, "log in first: no access token reached the Dagster UI proxy")
+        identity = authenticate(token)
         if settings.admin_group not in identity.permissions:
-            raise Denied(
+            raise ProxyDenied(
                 403, f"the Dagster UI is for group {settings.admin_group}; {identity.created_by} is not in it"
             )
         return identity
@@ -163,9 +160,7 @@ def create_dagster_proxy(
                 with suppress(ValueError):
                     payload["variables"] = json.loads(payload["variables"])
             reader = parent_run_reader(f"{upstream}{request.url.path}")
-            granted = await grant_graphql_request(
-                UiLauncher(identity, grant_key, groups_for, reader), payload
-            )
+            granted = await grant_graphql_request(UiLauncher(identity, grant_key, check_run, reader), payload)
             return json.dumps(granted).encode() if granted != payload else body
         # GET, application/graphql and form posts: queries pass, launches must be JSON posts
         query = request.query_params.get("query")
@@ -179,7 +174,7 @@ def create_dagster_proxy(
         try:
             identity = operator(request)
             body = await launch_checked_body(request, identity, await request.body())
-        except Denied as exc:
+        except ProxyDenied as exc:
             return graphql_error(exc.status, str(exc))
         except LaunchRefused as exc:
             return graphql_error(403, f"launch refused: {exc}")
@@ -199,7 +194,7 @@ def create_dagster_proxy(
     async def websocket_proxy(websocket: WebSocket) -> None:
         try:
             operator(websocket)
-        except Denied:
+        except ProxyDenied:
             await websocket.close(code=1008)
             return
         path = websocket.url.path
@@ -275,3 +270,54 @@ def _json_object(text: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def api_access_check(api: ApiSettings) -> RunAccessCheck:
+    """The API's access rules for a launch, over the registry in the warehouse (cross-lab scans refused:
+    the Launchpad has no way to allow one)."""
+    from hawk_dagster.api.access_checks import AccessChecks
+    from hawk_dagster.api.problems import Problem
+
+    checks = AccessChecks(api.database_url)
+
+    def check_run(identity: Identity, kind: RunKind[Any], config: Any) -> Mapping[str, str]:
+        store = LogStore.from_root(api.log_root)
+        try:
+            return checks.run_model_groups(identity, kind, config, store, allow_cross_lab=False).groups
+        except Problem as exc:
+            raise LaunchRefused(exc.detail) from None
+
+    return check_run
+
+
+def dagster_proxy_app(api: ApiSettings, check_run: RunAccessCheck | None = None) -> Starlette:
+    """The proxy the API mounts at `/dagster`, wired from the API's settings: its token validation, the
+    launch rules (default `api_access_check(api)`), the grant key, and `$HAWK_ADMIN_GROUP`."""
+    check_run = check_run or api_access_check(api)
+
+    settings = ProxySettings(
+        webserver_url=api.dagster_url,
+        admin_group=os.environ.get(ADMIN_GROUP_ENV, "").strip() or DEFAULT_ADMIN_GROUP,
+    )
+    if not api.auth.enabled:
+        local = local_identity(default_created_by())
+        return create_dagster_proxy(
+            settings, authenticate=None, check_run=check_run, grant_key=grant_key_from_env(), local_user=local
+        )
+
+    from hawk_dagster.auth.discovery import IssuerUnavailable
+    from hawk_dagster.auth.tokens import TokenError, TokenValidator
+
+    validator = TokenValidator(api.auth)
+
+    def authenticate(token: str) -> Identity:
+        try:
+            return validator.validate(token)
+        except TokenError as exc:
+            raise ProxyDenied(401, f"access token refused: {exc}") from None
+        except IssuerUnavailable as exc:
+            raise ProxyDenied(503, f"the token issuer is unreachable: {exc}") from None
+
+    return create_dagster_proxy(
+        settings, authenticate=authenticate, check_run=check_run, grant_key=grant_key_from_env()
+    )
