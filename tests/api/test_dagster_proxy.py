@@ -12,7 +12,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +19,7 @@ import pytest
 import uvicorn
 import yaml
 from fastapi import FastAPI
+from websockets import Subprotocol
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
@@ -74,6 +74,13 @@ query Run($runId: ID!) {
 }
 """
 RUN_IDS = "{ runsOrError { ... on Runs { results { runId } } } }"
+STEP_FAILURE = """
+query Failure($runId: ID!) {
+  logsForRun(runId: $runId) {
+    ... on EventConnection { events { __typename ... on ExecutionStepFailureEvent { error { message } } } }
+  }
+}
+"""
 
 
 @dataclass
@@ -275,6 +282,9 @@ def test_a_launch_that_bypasses_the_proxy_is_refused_by_the_step(stack: Stack) -
     record = finished(stack, result["run"]["runId"])
     assert record["status"] == "FAILURE"
     assert LAUNCH_GRANT_TAG not in tags_of(record)
+    events = graphql(stack.webserver, STEP_FAILURE, runId=result["run"]["runId"]).json()["data"]
+    errors = [e["error"]["message"] for e in events["logsForRun"]["events"] if e.get("error")]
+    assert any("run refused: the run has no launch grant" in message for message in errors), errors
 
 
 def test_launches_other_than_json_posts_with_variables_are_refused(stack: Stack) -> None:
@@ -293,7 +303,7 @@ def test_launches_other_than_json_posts_with_variables_are_refused(stack: Stack)
 def test_the_graphql_websocket_is_proxied_for_admins_only(stack: Stack) -> None:
     ws_url = stack.proxy.replace("http://", "ws://") + f"{PREFIX}/graphql"
     headers = {"X-Forwarded-Access-Token": stack.tokens[ADMIN.sub]}
-    with connect(ws_url, subprotocols=["graphql-ws"], additional_headers=headers) as socket:  # type: ignore[list-item]
+    with connect(ws_url, subprotocols=[Subprotocol("graphql-ws")], additional_headers=headers) as socket:
         assert socket.subprotocol == "graphql-ws"
         socket.send(json.dumps({"type": "connection_init", "payload": {}}))
         assert json.loads(socket.recv(timeout=30))["type"] == "connection_ack"
@@ -315,6 +325,5 @@ def test_the_graphql_websocket_is_proxied_for_admins_only(stack: Stack) -> None:
         assert refused["type"] == "error" and refused["id"] == "2"
     researcher = {"X-Forwarded-Access-Token": stack.tokens[RESEARCHER.sub]}
     with pytest.raises(InvalidStatus) as denied:
-        with connect(ws_url, subprotocols=["graphql-ws"], additional_headers=researcher):  # type: ignore[list-item]
-            pass
+        connect(ws_url, subprotocols=[Subprotocol("graphql-ws")], additional_headers=researcher).close()
     assert denied.value.response.status_code == 403
