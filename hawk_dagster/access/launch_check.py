@@ -3,8 +3,9 @@
 A run started through the Hawk API or the Dagster UI's auth proxy carries a signed grant (`grant.py`)
 in its tags. The step asks `check_launch` before it installs anything:
 
-- a key is configured (`HAWK_LAUNCH_GRANT_KEY`): the grant must verify for this kind, id and config,
-  and the op config's `created_by`, when set, must be the grant's;
+- a key is configured (`HAWK_LAUNCH_GRANT_KEY`): the grant must verify for this kind, id and config;
+  the run's author is the grant's `created_by` (whatever the op config says: a UI re-execution reuses
+  the parent's op config, with its author, under the operator's fresh grant);
 - no key and `HAWK_ENV=production`: every run is refused (a deployment without its key is a mistake);
 - no key elsewhere: local single-user mode, the run goes on (`LaunchDecision.note` says so once).
 
@@ -85,8 +86,4 @@ def check_launch(
     if not job_id:
         raise GrantError(f"the run's config names no {job_type} id, so no launch grant can match it")
     grant = verify_grant(token, settings.key, job_type=job_type, job_id=job_id, config_data=config_data)
-    if created_by and created_by != grant.created_by:
-        raise GrantError(
-            f"the run's created_by {created_by!r} differs from its launch grant's {grant.created_by!r}"
-        )
     return LaunchDecision(grant=grant, created_by=grant.created_by)

@@ -68,16 +68,16 @@ class LazyGroup(click.Group):
             "hawk_dagster.cli.importing:import_command",
             "Import Inspect eval logs into the warehouse.",
         ),
-        "serve": (
-            "hawk_dagster.api.serve:serve",
-            "Run the Hawk API (HAWK_API_HOST/PORT, default 127.0.0.1:8080).",
-        ),
         "login": ("hawk_dagster.cli.auth:login", "Log in with your browser (OAuth2 device flow)."),
         "logout": (
             "hawk_dagster.cli.auth:logout",
             "Forget the stored tokens (and revoke the refresh token).",
         ),
         "auth": ("hawk_dagster.cli.auth:auth", "Log in and print tokens for other tools."),
+        "serve": (
+            "hawk_dagster.api.serve:serve",
+            "Run the Hawk API (HAWK_API_HOST/PORT, default 127.0.0.1:8080).",
+        ),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
