@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
 from hawk_dagster.api.access_checks import AccessChecks
+from hawk_dagster.api.dagster_proxy import dagster_proxy_app
 from hawk_dagster.api.identity import identity_resolver
 from hawk_dagster.api.launching import Launched, LaunchRequest, launch
 from hawk_dagster.api.problems import Problem, install_handlers
@@ -152,6 +153,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @app.get("/runs/{run_id}")
     def run(run_id: str, identity: Identity = caller) -> dict[str, Any]:
         return run_status(run_id, identity, settings, checks, store())
+
+    app.mount(
+        "/dagster", dagster_proxy_app(settings)
+    )  # the Dagster UI, for admins (webserver path prefix /dagster)
 
     # Trailing-slash forms, as Hawk's CLI calls them (`POST /eval_sets/`), without a redirect.
     app.add_api_route("/eval_sets/", create_eval_set, methods=["POST"], include_in_schema=False)
