@@ -23,7 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,8 +34,8 @@ from hawk_dagster.config.loading import validate_config_data  # noqa: E402
 from hawk_dagster.runner.eval_set import EVAL_SET  # noqa: E402
 from hawk_dagster.runs.launch import plan_from_config, submit  # noqa: E402
 from tests.fixtures.api import running_api  # noqa: E402
-from tests.fixtures.processes import kill_leftovers, start_dagster_process, stop_process_group  # noqa: E402
-from tests.fixtures.webserver import free_port  # noqa: E402
+from tests.fixtures.processes import kill_leftovers  # noqa: E402
+from tests.fixtures.webserver import running_webserver  # noqa: E402
 
 QUEUED_INSTANCE = """\
 run_coordinator:
@@ -65,17 +64,6 @@ def config(index: int, how: str) -> dict[str, object]:
     }
 
 
-def wait_for_webserver(url: str, log: Path) -> None:
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/server_info", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError("dagster-webserver did not start: " + log.read_text()[-2000:])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--launches", type=int, default=20)
@@ -83,8 +71,6 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="hawk-api-bench-"))
     dagster_home = work / "dagster"
-    dagster_home.mkdir()
-    (dagster_home / "dagster.yaml").write_text(QUEUED_INSTANCE)
     env = {
         **os.environ,
         "HAWK_LOG_ROOT": str(work / "logs"),
@@ -95,17 +81,16 @@ def main() -> None:
     for variable in ("HAWK_MODEL_ACCESS_TOKEN_ISSUER", "HAWK_LAUNCH_GRANT_KEY", "HAWK_DATABASE_URL"):
         env.pop(variable, None)
     os.environ.update({k: env[k] for k in ("HAWK_LOG_ROOT", "HAWK_HOME", "HAWK_USER")})
-    port = free_port()
-    dagster_url = f"http://127.0.0.1:{port}"
-    log = work / "webserver.log"
-    webserver = start_dagster_process(
-        "dagster-webserver", ["-h", "127.0.0.1", "-p", str(port)], dagster_home, env, log
-    )
     api_times: list[float] = []
     direct_times: list[float] = []
     try:
-        wait_for_webserver(dagster_url, log)
-        with running_api(dagster_url, env, work / "api.log") as api_url, httpx.Client(timeout=120) as client:
+        with (
+            running_webserver(
+                dagster_home, env, work / "webserver.log", instance_yaml=QUEUED_INSTANCE
+            ) as dagster_url,
+            running_api(dagster_url, env, work / "api.log") as api_url,
+            httpx.Client(timeout=120) as client,
+        ):
             secrets = {"BENCH_TOKEN": "bench-secret"}
             # one warm-up each way (first GraphQL query, first config validation)
             client.post(
@@ -130,7 +115,6 @@ def main() -> None:
                 submit(plan_from_config(EVAL_SET, loaded, secrets, created_by="bench"), url=dagster_url)
                 direct_times.append(time.perf_counter() - started)
     finally:
-        stop_process_group(webserver)
         kill_leftovers(dagster_home)
         shutil.rmtree(work, ignore_errors=True)
 
