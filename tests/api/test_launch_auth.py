@@ -7,6 +7,8 @@ client says, carrying a grant the run's step verifies."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from dagster import DagsterRunStatus
 from fastapi.testclient import TestClient
 from joserfc import jwt
@@ -23,12 +26,14 @@ from hawk_dagster.access.grant import verify_grant
 from hawk_dagster.access.registry import ModelGroupRegistry, sync_registry
 from hawk_dagster.api.app import create_app
 from hawk_dagster.api.settings import ApiSettings
+from hawk_dagster.auth.cli_tokens import StoredTokens
 from hawk_dagster.auth.settings import AuthSettings
 from hawk_dagster.auth.tokens import CLOCK_SKEW_SECONDS
 from hawk_dagster.runner.eval_set import EVAL_SET
 from hawk_dagster.runs.tags import CREATED_BY_TAG, LAUNCH_GRANT_TAG
 from tests.api.conftest import OFFLINE_MODEL, Stack, eval_set_config, running_stack, stack_env
 from tests.auth.conftest import rsa_key
+from tests.fixtures.cli import hawk
 from tests.fixtures.oidc import Account, OIDCProvider
 from tests.fixtures.postgres import temporary_database
 from tests.fixtures.webserver import wait_for_run
@@ -237,13 +242,48 @@ def test_a_launch_runs_as_the_tokens_user_with_a_grant_the_step_verifies(
         assert stack.get(path).status_code == 401
 
 
+def test_hawk_eval_set_sends_the_stored_login(
+    stack: Stack, oidc_provider: OIDCProvider, tmp_path: Path, repo_root: Path
+) -> None:
+    config = tmp_path / "cli.yaml"
+    config.write_text(yaml.safe_dump(eval_set_config("cli-auth", secrets=["API_TOKEN"])))
+    env = {**stack.env, "HAWK_API_URL": stack.api_url, "API_TOKEN": "cli-token-value"}
+
+    def hawk_as(account: Account | None) -> subprocess.CompletedProcess[str]:
+        home = tmp_path / (account.sub if account else "nobody")
+        if account is not None:
+            issued = oidc_provider.token_for(account)
+            stored = StoredTokens(
+                issuer=oidc_provider.issuer,
+                access_token=issued["access_token"],
+                refresh_token=issued.get("refresh_token"),
+                expires_at=time.time() + float(issued["expires_in"]),
+            )
+            (home / "hawk-dagster").mkdir(parents=True)
+            (home / "hawk-dagster" / "tokens.json").write_text(stored.model_dump_json())
+        return hawk(
+            ["eval-set", str(config), "--secret", "API_TOKEN"],
+            repo_root,
+            {**env, "XDG_CONFIG_HOME": str(home)},
+        )
+
+    anonymous = hawk_as(None)
+    assert anonymous.returncode == 1 and "hawk login" in anonymous.stderr, anonymous.stderr
+    lacking = hawk_as(BOB)
+    assert lacking.returncode == 1
+    (line,) = lacking.stderr.strip().splitlines()
+    assert GROUP in line and OFFLINE_MODEL in line
+
+    allowed = hawk_as(ALICE)
+    assert allowed.returncode == 0, allowed.stderr
+    run_id = allowed.stdout.strip().splitlines()[-1].rsplit("/", 1)[-1]
+    assert stack.run_tags(run_id)[CREATED_BY_TAG] == ALICE.email
+    assert wait_for_run(stack.dagster_url, run_id) == DagsterRunStatus.SUCCESS
+
+
 def test_scans_check_the_scanned_eval_sets_and_the_cross_lab_guard(
     stack: Stack, tokens: dict[str, str], repo_root: Path
 ) -> None:
-    import json
-
-    import yaml
-
     source = stack.log_root / "evals" / "openai-evals"
     source.mkdir(parents=True)
     (source / "run.eval").write_bytes(b"")
