@@ -6,7 +6,7 @@ Every check comes before the first write: a refused request launches nothing and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +42,6 @@ class LaunchRequest:
     job_id: str | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     allow_cross_lab: bool = False
-    edit_config: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -90,7 +89,6 @@ def launch(
             job_id=request.job_id,
             options=request.options,
             log_store=store,
-            edit_config=request.edit_config,
         )
     except (RunError, SecretsError) as exc:
         raise invalid(f"Fix the {kind.names.name} request", [str(exc)]) from None
