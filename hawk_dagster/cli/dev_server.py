@@ -1,4 +1,5 @@
-"""`make dev` / `hawk dev`: `dagster dev` (webserver + daemon + code server) that stops when asked.
+"""`make dev` / `hawk dev`: `dagster dev` (webserver + daemon + code server) and the Hawk API (`hawk
+serve`, HAWK_API_PORT, default 8080) that stop when asked.
 
 `dagster dev` alone does not always stop. Its webserver and daemon leave only when the parent writes a
 shutdown line into a pipe: a child that gets SIGINT itself then waits for that line forever whenever the
@@ -9,10 +10,11 @@ running. So this supervisor:
 - sets `make dev`'s sensor intervals where the environment sets none (`sensing.intervals`);
 - starts the warehouse first (the embedded PostgreSQL unless HAWK_DATABASE_URL is set) and hands its URL
   to every process, so imports and dbt builds never race to start it;
-- starts `dagster dev` in a process group of its own, with SIGINT restored to its default handler;
-- on SIGINT, SIGTERM or SIGHUP, interrupts `dagster dev` (which tells its children through the pipes),
-  waits `STOP_GRACE_SECONDS`, then kills whatever is left of the group (run workers included);
-- when `dagster dev` exits by itself, kills what it left behind the same way;
+- starts `dagster dev` and the API each in a process group of its own, with SIGINT restored to its
+  default handler; the API launches on this `dagster dev` (HAWK_DAGSTER_URL, unless set);
+- on SIGINT, SIGTERM or SIGHUP, interrupts both (`dagster dev` tells its children through the pipes),
+  waits `STOP_GRACE_SECONDS`, then kills whatever is left of the groups (run workers included);
+- when either exits by itself, stops the other and kills what is left the same way;
 - stops the embedded PostgreSQL at the end if it started it.
 """
 
@@ -57,35 +59,44 @@ def _restore_default_signals() -> None:
 
 
 class DevSupervisor:
-    """Runs one `dagster dev` process group and tears it down completely."""
+    """Runs process groups (`dagster dev`, the Hawk API) and tears them all down completely: when asked to
+    stop, or as soon as one of them exits by itself."""
 
-    def __init__(self, argv: Sequence[str], env: dict[str, str]) -> None:
-        self.argv = list(argv)
+    def __init__(self, commands: Sequence[Sequence[str]], env: dict[str, str]) -> None:
+        self.commands = [list(argv) for argv in commands]
         self.env = env
-        self.process: subprocess.Popen[bytes] | None = None
+        self.processes: list[subprocess.Popen[bytes]] = []
         self.stop_requested_at: float | None = None
+
+    def _interrupt_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         if self.stop_requested_at is None:
             self.stop_requested_at = time.monotonic()
             print(
-                f"\nhawk dev: {signal.Signals(signum).name} received, stopping Dagster "
+                f"\nhawk dev: {signal.Signals(signum).name} received, stopping Dagster and the API "
                 f"(at most {STOP_GRACE_SECONDS:.0f} s)",
                 file=sys.stderr,
                 flush=True,
             )
-            if self.process is not None and self.process.poll() is None:
-                self.process.send_signal(signal.SIGINT)
+            self._interrupt_all()
 
     def run(self) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, self._on_signal)
-        self.process = subprocess.Popen(
-            self.argv, env=self.env, start_new_session=True, preexec_fn=_restore_default_signals
-        )
-        pgid = self.process.pid
+        exited: subprocess.Popen[bytes] | None = None
+        signalled = False
         try:
-            while self.process.poll() is None:
+            for argv in self.commands:
+                self.processes.append(
+                    subprocess.Popen(
+                        argv, env=self.env, start_new_session=True, preexec_fn=_restore_default_signals
+                    )
+                )
+            while all(process.poll() is None for process in self.processes):
                 if (
                     self.stop_requested_at is not None
                     and time.monotonic() - self.stop_requested_at > STOP_GRACE_SECONDS
@@ -93,16 +104,25 @@ class DevSupervisor:
                     print("hawk dev: Dagster did not stop in time, killing it", file=sys.stderr, flush=True)
                     break
                 time.sleep(POLL_SECONDS)
-            # dagster dev gone (or given up on): give its children the rest of the grace period to
-            # finish their own shutdown, then kill what is left of the group.
-            deadline = (self.stop_requested_at or time.monotonic()) + STOP_GRACE_SECONDS
-            while _group_alive(pgid) and time.monotonic() < deadline:
+            exited = next((process for process in self.processes if process.poll() is not None), None)
+            signalled = self.stop_requested_at is not None
+            if self.stop_requested_at is None:
+                # one of them left by itself: stop the others the same way
+                self.stop_requested_at = time.monotonic()
+                self._interrupt_all()
+            # give every group the rest of the grace period to finish its own shutdown, then kill what
+            # is left of them.
+            deadline = self.stop_requested_at + STOP_GRACE_SECONDS
+            while (
+                any(_group_alive(process.pid) for process in self.processes) and time.monotonic() < deadline
+            ):
                 time.sleep(POLL_SECONDS)
         finally:
-            _kill_group(pgid)
-            self.process.wait()
-        code = self.process.returncode
-        return 0 if self.stop_requested_at is not None else (code if code and code > 0 else 0)
+            for process in self.processes:
+                _kill_group(process.pid)
+                process.wait()
+        code = exited.returncode if exited is not None else 0
+        return 0 if signalled or code is None or code <= 0 else code
 
 
 def _start_warehouse(env: dict[str, str]) -> Path | None:
@@ -127,14 +147,19 @@ def main(args: Sequence[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", default=os.environ.get("HAWK_DAGSTER_PORT", "3000"))
     parser.add_argument("--workspace", default="workspace.yaml")
+    parser.add_argument("--api-port", default=os.environ.get("HAWK_API_PORT", "8080"))
     options = parser.parse_args(args)
     env = dict(os.environ)
     with_dev_interval_defaults(env)
     started_warehouse = _start_warehouse(env)
     dagster = Path(sys.executable).parent / "dagster"
     argv = [str(dagster), "dev", "-w", options.workspace, "-h", options.host, "-p", str(options.port)]
+    env.setdefault("HAWK_DAGSTER_URL", f"http://{options.host}:{options.port}")
+    api = [sys.executable, "-m", "hawk_dagster.cli.main", "serve", "--host", options.host]
+    api += ["--port", str(options.api_port)]
+    print(f"hawk dev: Hawk API on http://{options.host}:{options.api_port}", flush=True)
     try:
-        return DevSupervisor(argv, env).run()
+        return DevSupervisor([argv, api], env).run()
     finally:
         if started_warehouse is not None:
             from hawk_dagster.warehouse.embedded import EmbeddedPostgres

@@ -81,6 +81,10 @@ class LazyGroup(click.Group):
             "Forget the stored tokens (and revoke the refresh token).",
         ),
         "auth": ("hawk_dagster.cli.auth:auth", "Log in and print tokens for other tools."),
+        "serve": (
+            "hawk_dagster.api.serve:serve",
+            "Run the Hawk API (HAWK_API_HOST/PORT, default 127.0.0.1:8080).",
+        ),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -158,18 +162,45 @@ def plan(
     return launch_plan
 
 
-def submit(launch_plan: LaunchPlan) -> None:
-    """Submit to a running Dagster; print the id and the run's link."""
+def submit_to_api(
+    kind: RunKind[Any],
+    config_path: Path,
+    secret_names: tuple[str, ...],
+    secrets_files: tuple[Path, ...],
+    options: dict[str, Any],
+    edit_config: Any = None,
+) -> None:
+    """Send the config and its secrets to the Hawk API (HAWK_API_URL); print the id and the run's link.
+    The config and the required secrets are checked here first, so a mistake costs no round trip."""
     from hawk_dagster.cli import launch
+    from hawk_dagster.cli.api_client import ApiError, call
+    from hawk_dagster.config.loading import load_config_file
+    from hawk_dagster.secrets import collect_secrets
 
     try:
-        run_id = launch.submit(launch_plan)
+        loaded = load_config_file(config_path, kind=kind.names.name)
+        config = edit_config(loaded.config) if edit_config is not None else loaded.config
+        secrets = collect_secrets(secret_names, secrets_files)
+        kind.check_required_secrets(config, {**secrets, **config.runner.environment})
     except user_errors() as exc:
         fail(str(exc))
         return
-    launch.remember_last_id(launch_plan.job_id, launch_plan.kind.names.name)
-    click.echo(f"{launch_plan.kind.names.label} ID: {launch_plan.job_id}")
-    click.echo(f"Dagster run: {launch.run_url(run_id)}")
+    for message in loaded.warnings:
+        warn(message)
+    body = {
+        f"{kind.names.config_key}_config": config.model_dump(mode="json", exclude_unset=True, by_alias=True),
+        "secrets": secrets,
+        **options,
+    }
+    try:
+        answer = call("POST", f"/{kind.names.config_key}s", body)
+    except ApiError as exc:
+        fail(str(exc))
+        return
+    job_id = str(answer[kind.names.id_key])
+    launch.remember_last_id(job_id, kind.names.name)
+    click.echo(f"{kind.names.label} ID: {job_id}")
+    click.echo(f"Dagster run: {answer['run_url']}")
 
 
 def run_local(launch_plan: LaunchPlan) -> LocalRunResult:
@@ -253,20 +284,32 @@ def scan_kind() -> RunKind[Any]:
     return SCAN
 
 
+skip_dependency_validation_option = click.option(
+    "--skip-dependency-validation",
+    is_flag=True,
+    help="Accepted for Hawk compatibility (the run installs, and so checks, the packages).",
+)
+
+
 @cli.command("eval-set")
 @click.argument("config_path", type=click.Path(path_type=Path))
 @secret_option
 @secrets_file_option
 @click.option("--log-dir-allow-dirty", is_flag=True, help="Allow a log folder holding other tasks' logs.")
+@skip_dependency_validation_option
 def eval_set(
     config_path: Path,
     secret_names: tuple[str, ...],
     secrets_files: tuple[Path, ...],
     log_dir_allow_dirty: bool,
+    skip_dependency_validation: bool,
 ) -> None:
-    """Submit an eval set to a running Dagster (HAWK_DAGSTER_URL, default the one `make dev` starts)."""
-    options = {"log_dir_allow_dirty": log_dir_allow_dirty}
-    submit(plan(eval_set_kind(), config_path, secret_names, secrets_files, options=options))
+    """Submit an eval set through the Hawk API (HAWK_API_URL, default the one `make dev` starts)."""
+    options = {
+        "log_dir_allow_dirty": log_dir_allow_dirty,
+        "skip_dependency_validation": skip_dependency_validation,
+    }
+    submit_to_api(eval_set_kind(), config_path, secret_names, secrets_files, options)
 
 
 @cli.group()
@@ -332,15 +375,27 @@ def scan_sources(eval_set_ids: tuple[str, ...]) -> Any:
 @secret_option
 @secrets_file_option
 @eval_set_ids_option
+@click.option(
+    "--allow-sensitive-cross-lab-scan",
+    is_flag=True,
+    help="Allow scanning non-public models with scanner models of another lab.",
+)
+@skip_dependency_validation_option
 def scan(
     config_path: Path,
     secret_names: tuple[str, ...],
     secrets_files: tuple[Path, ...],
     eval_set_ids: tuple[str, ...],
+    allow_sensitive_cross_lab_scan: bool,
+    skip_dependency_validation: bool,
 ) -> None:
-    """Submit a scan to a running Dagster (HAWK_DAGSTER_URL)."""
-    submit(
-        plan(scan_kind(), config_path, secret_names, secrets_files, edit_config=scan_sources(eval_set_ids))
+    """Submit a scan through the Hawk API (HAWK_API_URL)."""
+    options = {
+        "allow_sensitive_cross_lab_scan": allow_sensitive_cross_lab_scan,
+        "skip_dependency_validation": skip_dependency_validation,
+    }
+    submit_to_api(
+        scan_kind(), config_path, secret_names, secrets_files, options, edit_config=scan_sources(eval_set_ids)
     )
 
 

@@ -8,10 +8,13 @@ sized per run through `execution.config.per_step_k8s_config.<op name>` (see `haw
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import dagster as dg
 
+from hawk_dagster.access.grant import GrantError
+from hawk_dagster.access.launch_check import GrantSettings, check_launch, grant_job_id
 from hawk_dagster.jobs.log_store_assets import records_table, report_log_store
 from hawk_dagster.jobs.op_config import CONFIG_REFERENCE
 from hawk_dagster.runner.pipes import PipesSubprocessRunner
@@ -34,6 +37,7 @@ def run_step(
     kind: RunKind[Any], context: dg.OpExecutionContext, request: RunRequest
 ) -> dg.Output[dict[str, Any]]:
     """Run `request` as a `kind` run; fail the step with one line (not retried) when it does not succeed."""
+    request = checked_launch(kind, context, request)
 
     def tag_run(job_id: str) -> None:
         if context.run.tags.get(kind.names.id_tag) != job_id:
@@ -61,6 +65,30 @@ def run_step(
             context.log.info(f"deleted the run's local secret store(s): {', '.join(released)}")
     report_log_store(kind, context, settings.log_store(), outcome)
     return dg.Output(outcome.model_dump(mode="json"), metadata=outcome_metadata(kind, outcome))
+
+
+def checked_launch(kind: RunKind[Any], context: dg.OpExecutionContext, request: RunRequest) -> RunRequest:
+    """The request as its launch grant allows it (id and author from the grant), before anything is
+    installed; a run without a valid grant fails here, leaving everything (secret stores too) untouched."""
+    try:
+        decision = check_launch(
+            GrantSettings.from_env(),
+            tags=context.run.tags,
+            job_type=kind.names.job_type,
+            job_id=grant_job_id(request.job_id, request.config, kind.names.id_key),
+            config_data=request.config,
+            created_by=request.created_by,
+        )
+    except GrantError as exc:
+        raise dg.Failure(description=f"run refused: {exc}", allow_retries=False) from None
+    if decision.grant is None:
+        context.log.info(decision.note or "")
+        return request
+    context.log.info(
+        f"launch grant: {kind.names.name} {decision.grant.job_id} by {decision.grant.created_by} "
+        f"(issued by {decision.grant.issued_by})"
+    )
+    return dataclasses.replace(request, job_id=decision.grant.job_id, created_by=decision.created_by)
 
 
 def outcome_metadata(kind: RunKind[Any], outcome: RunOutcome) -> dict[str, dg.MetadataValue]:

@@ -1,0 +1,63 @@
+"""The CLI's calls to the Hawk API (HAWK_API_URL): JSON in, JSON out, the bearer token from `hawk login`
+(none in local mode). A refusal comes back as the problem document's title and detail in one line."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+DEFAULT_API_URL = "http://127.0.0.1:8080"
+TIMEOUT_SECONDS = 120.0
+
+
+class ApiError(RuntimeError):
+    """The API refused the request or could not be reached; one line."""
+
+
+def api_url() -> str:
+    return (os.environ.get("HAWK_API_URL") or DEFAULT_API_URL).rstrip("/")
+
+
+def access_token() -> str | None:
+    """The stored login's access token (refreshed when expired); None when auth is disabled."""
+    from hawk_dagster.auth.cli_tokens import LoginRequired, valid_access_token
+    from hawk_dagster.auth.settings import AuthConfigError, AuthSettings
+
+    try:
+        return valid_access_token(AuthSettings.from_env())
+    except (LoginRequired, AuthConfigError) as exc:
+        raise ApiError(str(exc)) from None
+
+
+def problem_line(status: int, body: Any, fallback: str) -> str:
+    """`<title>: <detail>` of a problem document, else the status and the response text."""
+    if isinstance(body, dict) and ("title" in body or "detail" in body):
+        title = str(body.get("title") or f"HTTP {status}")
+        detail = str(body.get("detail") or "").replace("\n", "; ")
+        return f"{title}: {detail}" if detail else title
+    return f"the Hawk API answered HTTP {status}: {fallback[:200]}"
+
+
+def call(method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One API call; the decoded JSON answer, or ApiError with one line."""
+    import httpx
+
+    url = api_url()
+    token = access_token()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        response = httpx.request(method, f"{url}{path}", json=body, headers=headers, timeout=TIMEOUT_SECONDS)
+    except httpx.HTTPError as exc:
+        raise ApiError(
+            f"cannot reach the Hawk API at {url} ({type(exc).__name__}): start it with `make dev` "
+            "(or `hawk serve`), or set HAWK_API_URL"
+        ) from None
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if response.status_code >= 400:
+        raise ApiError(problem_line(response.status_code, answer, response.text))
+    if not isinstance(answer, dict):
+        raise ApiError(f"the Hawk API at {url} answered {path} with something other than a JSON object")
+    return answer

@@ -1,0 +1,247 @@
+"""Launching runs of any kind, shared by the CLI and the API: the plan (config, id, secrets, run config,
+tags) from an already validated config, then submitting it to a running Dagster through GraphQL.
+
+Everything a user can get wrong (config, id, inputs, secrets) is checked by `plan_from_config` before a
+run exists. Reading a config file and collecting secrets is the CLI's part (`hawk_dagster.cli.launch`);
+the API builds its plan from the request body.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from hawk_dagster.config.loading import LoadedConfig
+from hawk_dagster.k8s.names import secret_name_for
+from hawk_dagster.logstore import LogStore
+from hawk_dagster.runs.kind import RunKind
+from hawk_dagster.runs.tags import CREATED_BY_TAG, EXECUTOR_TAG
+from hawk_dagster.secrets import LocalSecretStore, release_secret_refs
+
+DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
+LOCATION_NAME = "hawk"
+REPOSITORY_NAME = "__repository__"
+
+
+class LaunchError(RuntimeError):
+    """One-line, user-facing reason a launch did not happen."""
+
+
+class DagsterUnreachable(LaunchError):
+    """The Dagster webserver did not answer (connection refused, DNS, TLS, timeout)."""
+
+
+@dataclass
+class LaunchPlan:
+    kind: RunKind[Any]
+    loaded: LoadedConfig
+    config: Any
+    job_id: str
+    created_by: str
+    secrets: dict[str, str]
+    run_config: dict[str, Any]
+    tags: dict[str, str]
+
+    @property
+    def op_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = self.run_config["ops"][self.kind.names.op_name]["config"]
+        return config
+
+    @property
+    def config_data(self) -> dict[str, Any]:
+        """The user's config as the op receives it (what a launch grant's digest covers)."""
+        data: dict[str, Any] = self.op_config[self.kind.names.config_key]
+        return data
+
+    @property
+    def secret_refs(self) -> list[str]:
+        refs: list[str] = self.op_config["secret_refs"]
+        return refs
+
+
+def plan_from_config(
+    kind: RunKind[Any],
+    loaded: LoadedConfig,
+    secrets: Mapping[str, str],
+    *,
+    created_by: str,
+    job_id: str | None = None,
+    options: Mapping[str, Any] | None = None,
+    log_store: LogStore | None = None,
+    edit_config: Callable[[Any], Any] | None = None,
+) -> LaunchPlan:
+    """Check a validated config (after `edit_config`), its secrets and, when `log_store` is given, its
+    inputs; build the run config and tags of a `kind` run. `options` are kind-specific op config."""
+    config = edit_config(loaded.config) if edit_config is not None else loaded.config
+    values = {**secrets, **config.runner.environment}
+    kind.check_required_secrets(config, values)
+    if log_store is not None and kind.check_sources is not None:
+        kind.check_sources(config, log_store)
+    resolved_id = kind.resolve_job_id(config, job_id)
+    op_config: dict[str, Any] = {
+        kind.names.config_key: config.model_dump(mode="json", exclude_unset=True, by_alias=True),
+        kind.names.id_key: resolved_id,
+        "created_by": created_by,
+        "secret_refs": [secret_name_for(resolved_id)] if values else [],
+        **(options or {}),
+    }
+    run_config: dict[str, Any] = {"ops": {kind.names.op_name: {"config": op_config}}}
+    tags = {kind.names.id_tag: resolved_id, CREATED_BY_TAG: created_by}
+    return LaunchPlan(kind, loaded, config, resolved_id, created_by, values, run_config, tags)
+
+
+def store_secrets(plan: LaunchPlan, store: LocalSecretStore | None = None) -> None:
+    """Keep the values where the run reads them by reference; the run config only names the store."""
+    if plan.secrets:
+        (store or LocalSecretStore()).put(secret_name_for(plan.job_id), plan.secrets)
+
+
+def release_stored_secrets(plan: LaunchPlan, store: LocalSecretStore | None = None) -> None:
+    """Delete what `store_secrets` wrote, when no run will (the submission failed, or the run has ended)."""
+    if plan.secrets:
+        release_secret_refs([secret_name_for(plan.job_id)], store)
+
+
+def dagster_url() -> str:
+    """The webserver runs are submitted to: HAWK_DAGSTER_URL, default the one `make dev` starts."""
+    return os.environ.get("HAWK_DAGSTER_URL", DEFAULT_DAGSTER_URL).rstrip("/")
+
+
+def run_url(run_id: str, url: str | None = None) -> str:
+    return f"{(url or dagster_url()).rstrip('/')}/runs/{run_id}"
+
+
+JOB_TAGS_QUERY = """
+query HawkJobTags($selector: PipelineSelector!) {
+  pipelineOrError(params: $selector) {
+    __typename
+    ... on Pipeline { tags { key value } }
+  }
+}
+"""
+
+
+def graphql_client(url: str | None = None) -> Any:
+    from dagster_graphql import DagsterGraphQLClient
+
+    url = (url or dagster_url()).rstrip("/")
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise LaunchError(f"HAWK_DAGSTER_URL={url!r} is not an http(s) URL (e.g. {DEFAULT_DAGSTER_URL})")
+    return DagsterGraphQLClient(
+        parsed.hostname,
+        port_number=parsed.port,
+        use_https=parsed.scheme == "https",
+        path_prefix=parsed.path.rstrip("/"),
+    )
+
+
+def unreachable(url: str, exc: BaseException) -> DagsterUnreachable:
+    return DagsterUnreachable(
+        f"cannot reach Dagster at {url} ({type(exc).__name__}): start it with `make dev` "
+        "or set HAWK_DAGSTER_URL"
+    )
+
+
+def remote_executor_kind(client: Any, job_name: str, url: str | None = None) -> str:
+    """The executor the deployment chose for the job (its `hawk/executor` tag), so the launcher's
+    environment does not decide how the cluster runs it."""
+    url = url or dagster_url()
+    selector = {
+        "pipelineName": job_name,
+        "repositoryName": REPOSITORY_NAME,
+        "repositoryLocationName": LOCATION_NAME,
+    }
+    try:
+        data = client._execute(JOB_TAGS_QUERY, {"selector": selector})
+    except Exception as exc:
+        raise unreachable(url, exc) from None
+    result = data.get("pipelineOrError") or {}
+    if result.get("__typename") != "Pipeline":
+        raise LaunchError(
+            f"Dagster at {url} has no job {job_name!r} in code location {LOCATION_NAME!r} "
+            "(is this hawk-dagster's workspace?)"
+        )
+    tags = {tag["key"]: tag["value"] for tag in result.get("tags") or []}
+    return tags.get(EXECUTOR_TAG, "in_process")
+
+
+@dataclass(frozen=True)
+class DagsterTarget:
+    """A reachable webserver serving the job, and the executor its deployment chose for it."""
+
+    url: str
+    client: Any
+    executor: str
+
+
+def connect(job_name: str, url: str | None = None) -> DagsterTarget:
+    """The webserver at `url` (default HAWK_DAGSTER_URL), once it has answered for `job_name`."""
+    url = (url or dagster_url()).rstrip("/")
+    client = graphql_client(url)
+    return DagsterTarget(url, client, remote_executor_kind(client, job_name, url))
+
+
+def submit(
+    plan: LaunchPlan,
+    url: str | None = None,
+    store: LocalSecretStore | None = None,
+    target: DagsterTarget | None = None,
+) -> str:
+    """Submits the plan's run to a running Dagster webserver (`target`, else `url`, default
+    HAWK_DAGSTER_URL); returns the run id. The deployment's executor decides where secrets go (a
+    Kubernetes Secret for `k8s`, else the local secret store `store`) and whether the run config sizes
+    the step's pod. Nothing stays stored when the submission fails."""
+    from dagster_graphql import DagsterGraphQLClientError
+
+    from hawk_dagster import k8s
+
+    kind = plan.kind
+    target = target or connect(kind.names.job_name, url)
+    url, client, executor = target.url, target.client, target.executor
+    refs = plan.secret_refs
+    defaults = k8s.K8sStepDefaults.from_env()
+    labels = k8s.job_labels(kind.names.job_type, plan.job_id, plan.created_by) if executor == "k8s" else None  # type: ignore[arg-type]
+    if executor == "k8s":
+        if plan.secrets:
+            k8s.create_or_replace_secret(refs[0], plan.secrets, defaults.namespace, labels=labels)
+    else:
+        store_secrets(plan, store)
+    runner = plan.config.runner
+    execution = k8s.execution_run_config(
+        executor,  # type: ignore[arg-type]
+        kind.names.op_name,
+        runner.cpu,
+        runner.memory,
+        refs,
+        defaults,
+        labels=labels,
+    )
+    submitted = False
+    try:
+        run_id = str(
+            client.submit_job_execution(
+                kind.names.job_name,
+                repository_location_name=LOCATION_NAME,
+                repository_name=REPOSITORY_NAME,
+                run_config={**plan.run_config, **execution},
+                tags=plan.tags,
+            )
+        )
+        submitted = True
+        return run_id
+    except DagsterGraphQLClientError as exc:
+        if "connect" in str(exc).lower() or "max retries" in str(exc).lower():
+            raise unreachable(url, exc) from None
+        raise LaunchError(f"Dagster at {url} refused the run: {exc}") from None
+    except Exception as exc:  # connection refused, DNS, TLS
+        raise unreachable(url, exc) from None
+    finally:
+        if not submitted:  # no run will read (and then delete) them
+            if executor != "k8s":
+                release_stored_secrets(plan, store)
+            elif plan.secrets:
+                k8s.delete_secret(refs[0], defaults.namespace)
