@@ -5,8 +5,10 @@ access token (`X-Forwarded-Access-Token`, or `Authorization: Bearer`) to this ap
 the token itself (it does not trust the login in front of it), requires the admin group, and proxies
 everything, HTTP and the `/graphql` websocket, to the internal dagster-webserver. GraphQL launch
 mutations are checked and granted on the way (`hawk_dagster.access.ui_launch`); mutations over the
-websocket are refused (the UI sends them over HTTP). Paths are forwarded as they are, so the
-webserver runs with the path prefix this app is mounted at (`dagster-webserver --path-prefix /dagster`).
+websocket are refused (the UI sends them over HTTP). A path below the mount point goes to the same path
+below the webserver's URL (the API's `HAWK_DAGSTER_URL`); the UI's pages link with the webserver's own
+path prefix, so run it with the prefix this app is mounted at (`dagster-webserver --path-prefix
+/dagster`, and `HAWK_DAGSTER_URL=http://<webserver>/dagster`).
 """
 
 from __future__ import annotations
@@ -146,7 +148,7 @@ def create_dagster_proxy(
 
     async def launch_checked_body(request: Request, identity: Identity, body: bytes) -> bytes:
         """The request body with launches granted; refuses launches it cannot check."""
-        if not request.url.path.endswith("/graphql"):
+        if request.path_params.get("path") != "graphql":
             return body
         content_type = request.headers.get("content-type", "")
         if request.method == "POST" and "application/json" in content_type:
@@ -159,7 +161,7 @@ def create_dagster_proxy(
             if isinstance(payload.get("variables"), str):
                 with suppress(ValueError):
                     payload["variables"] = json.loads(payload["variables"])
-            reader = parent_run_reader(f"{upstream}{request.url.path}")
+            reader = parent_run_reader(f"{upstream}/graphql")
             granted = await grant_graphql_request(UiLauncher(identity, grant_key, check_run, reader), payload)
             return json.dumps(granted).encode() if granted != payload else body
         # GET, application/graphql and form posts: queries pass, launches must be JSON posts
@@ -178,7 +180,7 @@ def create_dagster_proxy(
             return graphql_error(exc.status, str(exc))
         except LaunchRefused as exc:
             return graphql_error(403, f"launch refused: {exc}")
-        url = httpx.URL(f"{upstream}{request.url.path}", query=request.url.query.encode())
+        url = httpx.URL(f"{upstream}/{request.path_params['path']}", query=request.url.query.encode())
         upstream_request = client.build_request(
             request.method, url, headers=forwarded_headers(request.headers), content=body
         )
@@ -197,7 +199,7 @@ def create_dagster_proxy(
         except ProxyDenied:
             await websocket.close(code=1008)
             return
-        path = websocket.url.path
+        path = "/" + str(websocket.path_params["path"])
         query = f"?{websocket.url.query}" if websocket.url.query else ""
         target = upstream.replace("http://", "ws://", 1).replace("https://", "wss://", 1) + path + query
         protocols = [

@@ -142,7 +142,7 @@ def stack(
     ):
         patch.setenv("HAWK_LAUNCH_GRANT_KEY", KEY)
         settings = ApiSettings(
-            dagster_url=webserver,
+            dagster_url=webserver + PREFIX,
             log_root=str(tmp / "logs"),
             auth=AuthSettings.from_env(oidc_provider.env()),
         )
