@@ -4,8 +4,8 @@ The UI's auth proxy (`hawk_dagster.api.dagster_proxy`) hands every GraphQL reque
 launches a Hawk run (`launchRun`, `launchPipelineExecution`, their re-executions, `launchMultipleRuns`)
 is checked like an API launch: the operator must hold the model groups of the config's models. Then a
 signed grant (issued_by `ui-proxy`, created_by = the operator) and `hawk/created_by` go into the run's
-tags, and the op config gets the operator as `created_by` and, when it names none, a generated id (the
-grant binds the id). Launches of other jobs pass unchanged. Anything that cannot be checked (a launch
+tags, and the op config gets the operator as `created_by` and the run's id (the config's own, else a
+generated one: the grant binds the id). Launches of other jobs pass unchanged. Anything that cannot be checked (a launch
 whose parameters are inline literals, a parent run that cannot be read) is refused: the step refuses an
 ungranted run anyway, so refusing early only gives the operator the reason sooner.
 """
@@ -117,7 +117,7 @@ def grant_launch(
             job_id = kind.resolve_job_id(config, None)
         except RunError as exc:
             raise LaunchRefused(str(exc)) from None
-        op_config[kind.names.id_key] = job_id
+    op_config[kind.names.id_key] = job_id
     created_by = launcher.identity.created_by
     op_config["created_by"] = created_by
     tags = {key: value for key, value in tags.items() if key not in (LAUNCH_GRANT_TAG, CREATED_BY_TAG)}
