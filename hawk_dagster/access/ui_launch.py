@@ -13,7 +13,7 @@ ungranted run anyway, so refusing early only gives the operator the reason soone
 from __future__ import annotations
 
 import asyncio
-import copy
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -149,7 +149,9 @@ def _run_config(value: Any) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise LaunchRefused("runConfigData is not a mapping: give the run config as YAML or JSON")
-    return copy.deepcopy(data)
+    # JSON-safe (YAML dates become text, as the step's config digest reads them) and our own copy
+    loaded: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return loaded
 
 
 def _op_config(kind: RunKind[Any], run_config: dict[str, Any]) -> dict[str, Any]:
@@ -188,12 +190,10 @@ async def grant_reexecution_params(launcher: UiLauncher, params: Any) -> Any:
     run_config = _run_config(parent_config)
     op_config = _op_config(kind, run_config)
     block = op_config.get(kind.names.config_key)
-    if (
-        grant_job_id(
-            op_config.get(kind.names.id_key), block if isinstance(block, dict) else {}, kind.names.id_key
-        )
-        is None
-    ):
+    parent_id = grant_job_id(
+        op_config.get(kind.names.id_key), block if isinstance(block, dict) else {}, kind.names.id_key
+    )
+    if parent_id is None:
         raise LaunchRefused(
             f"run {params['parentRunId']} names no {kind.names.id_key}: launch it again from the Launchpad"
         )

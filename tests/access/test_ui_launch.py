@@ -157,3 +157,13 @@ def test_launch_fields_follow_the_operation_name() -> None:
     assert [f.name.value for f in launch_fields(query, "L")] == ["launchRun"]
     assert launch_fields(query, "Q") == []
     assert launch_fields("not graphql {", None) == []
+
+
+def test_yaml_values_json_cannot_hold_are_sent_and_digested_as_text() -> None:
+    dated = {**CONFIG, "metadata": {"since": "2026-01-02"}}
+    execution = params(config=dated)
+    execution["runConfigData"] = execution["runConfigData"].replace("'2026-01-02'", "2026-01-02")
+    assert "since: 2026-01-02\n" in execution["runConfigData"]  # a YAML date, not a string
+    request = rewrite({"query": LAUNCH, "variables": {"p": execution}})
+    json.dumps(request)  # what the proxy sends on
+    assert granted(request["variables"]["p"]).job_id
