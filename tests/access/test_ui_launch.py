@@ -11,12 +11,11 @@ import pytest
 import yaml
 
 from hawk_dagster.access.grant import verify_grant
-from hawk_dagster.access.permissions import AccessDenied, check_access
 from hawk_dagster.access.registry import ModelGroupRegistry
 from hawk_dagster.access.ui_launch import LaunchRefused, UiLauncher, grant_graphql_request, launch_fields
 from hawk_dagster.auth.identity import Identity
-from hawk_dagster.runner.spec import model_names
 from hawk_dagster.runs.tags import CREATED_BY_TAG, LAUNCH_GRANT_TAG
+from tests.access.run_checks import registry_check
 
 KEY = b"ui-launch-test-key"
 REGISTRY = ModelGroupRegistry(models={"hawk-offline/careful": "model-access-offline"})
@@ -37,22 +36,13 @@ MULTIPLE = (
 REEXECUTE = "mutation R($r: ReexecutionParams) { launchRunReexecution(reexecutionParams: $r) { __typename } }"
 
 
-def check_run(identity: Identity, kind: Any, config: Any) -> dict[str, str]:
-    groups = REGISTRY.groups_for(model_names(config))
-    try:
-        check_access(identity, groups)
-    except AccessDenied as exc:
-        raise LaunchRefused(str(exc)) from None
-    return groups
-
-
 def launcher(identity: Identity = OPERATOR, parent: tuple[str, Any] | None = None) -> UiLauncher:
     async def parent_run(run_id: str) -> tuple[str, Any]:
         if parent is None:
             raise LaunchRefused(f"run {run_id} to re-execute was not found")
         return parent
 
-    return UiLauncher(identity, KEY, check_run, parent_run)
+    return UiLauncher(identity, KEY, registry_check(REGISTRY), parent_run)
 
 
 def params(job: str = "eval_set", config: dict[str, Any] = CONFIG, **op_config: Any) -> dict[str, Any]:

@@ -24,15 +24,12 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from hawk_dagster.access.grant import verify_grant
-from hawk_dagster.access.permissions import AccessDenied, check_access
 from hawk_dagster.access.registry import ModelGroupRegistry
-from hawk_dagster.access.ui_launch import LaunchRefused
 from hawk_dagster.api.dagster_proxy import dagster_proxy_app
 from hawk_dagster.api.settings import ApiSettings
-from hawk_dagster.auth.identity import Identity
 from hawk_dagster.auth.settings import AuthSettings
-from hawk_dagster.runner.spec import model_names
 from hawk_dagster.runs.tags import CREATED_BY_TAG, LAUNCH_GRANT_TAG
+from tests.access.run_checks import registry_check
 from tests.fixtures.oidc import Account, OIDCProvider
 from tests.fixtures.webserver import REPO_ROOT, free_port, running_webserver
 
@@ -128,14 +125,6 @@ def stack(
     }
     registry = ModelGroupRegistry(models={MODEL: MODEL_GROUP})
 
-    def check_run(identity: Identity, kind: Any, config: Any) -> dict[str, str]:
-        groups = registry.groups_for(model_names(config))
-        try:
-            check_access(identity, groups)
-        except AccessDenied as exc:
-            raise LaunchRefused(str(exc)) from None
-        return groups
-
     with (
         running_webserver(tmp / "dagster", env, tmp / "webserver.log", path_prefix=PREFIX) as webserver,
         pytest.MonkeyPatch.context() as patch,
@@ -147,7 +136,7 @@ def stack(
             auth=AuthSettings.from_env(oidc_provider.env()),
         )
         api = FastAPI()
-        api.mount(PREFIX, dagster_proxy_app(settings, check_run))
+        api.mount(PREFIX, dagster_proxy_app(settings, registry_check(registry)))
         with serving(api) as proxy:
             yield Stack(proxy, webserver, tokens)
 
