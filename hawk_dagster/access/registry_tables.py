@@ -85,9 +85,9 @@ def write_registry(database_url: str, registry: ModelGroupRegistry) -> SyncRepor
                 f"INSERT INTO {s}.model_group (name) VALUES (%s) ON CONFLICT (name) DO NOTHING", (group,)
             )
         connection.execute(
-            f"UPDATE {s}.model_group SET is_default = (name = %s), updated_at = now() "
-            "WHERE is_default IS DISTINCT FROM (name = %s)",
-            (registry.default_group, registry.default_group),
+            f"UPDATE {s}.model_group SET is_default = NOT is_default, updated_at = now() "
+            "WHERE is_default <> (name IS NOT DISTINCT FROM %s::text)",
+            (registry.default_group,),
         )
         connection.execute(f"DELETE FROM {s}.model WHERE NOT (name = ANY(%s))", (list(registry.models),))
         for name, group in sorted(registry.models.items()):

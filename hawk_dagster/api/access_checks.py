@@ -8,6 +8,7 @@ allowed there (their folder records their names without groups), and the cross-l
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ from hawk_dagster.logstore import EVALS_PREFIX, LogStore
 from hawk_dagster.runner.spec import model_names
 from hawk_dagster.runs.kind import RunKind
 from hawk_dagster.scans.spec import scan_model_names
+
+logger = logging.getLogger("hawk.api")
 
 
 def forbidden(exc: Exception) -> Problem:
@@ -58,12 +61,19 @@ class AccessChecks:
     def __init__(self, database_url: str | None) -> None:
         self.database_url = database_url
 
-    def registry(self) -> ModelGroupRegistry:
+    def registry(self, local: bool = False) -> ModelGroupRegistry:
+        """The registry; 503 when the warehouse cannot give it (local mode: an empty one, with a warning,
+        since its one user holds every group anyway)."""
         if self.database_url is None:
             return ModelGroupRegistry()
         try:
             return load_registry(self.database_url)
         except Exception as exc:  # the warehouse is down or unmigrated: not the caller's fault
+            if local:
+                logger.warning(
+                    "local mode: no model-group registry (%s); models recorded without groups", exc
+                )
+                return ModelGroupRegistry()
             raise Problem(
                 503,
                 "Try again later: the model-group registry is unavailable",
@@ -97,7 +107,7 @@ class AccessChecks:
         self, identity: Identity, kind: RunKind[Any], config: Any, store: LogStore, allow_cross_lab: bool
     ) -> RunAccess:
         """The models the run touches and their groups, once the caller holds them all; else 403/422."""
-        registry = self.registry()
+        registry = self.registry(identity.local)
         own = config_models(config)
         scanned = self.source_models(identity, store, config) if isinstance(config, ScanConfig) else []
         models = sorted({*own, *scanned})

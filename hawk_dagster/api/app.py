@@ -7,14 +7,14 @@ a log-store read never blocks the event loop.
 from __future__ import annotations
 
 import logging
-import sys
-from typing import Annotated, Any
+from typing import Any
 
 import yaml
 from fastapi import Depends, FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
 from hawk_dagster.api.access_checks import AccessChecks
+from hawk_dagster.api.dagster_proxy import dagster_proxy_app
 from hawk_dagster.api.identity import identity_resolver
 from hawk_dagster.api.launching import Launched, LaunchRequest, launch
 from hawk_dagster.api.problems import Problem, install_handlers
@@ -72,9 +72,9 @@ def check_auth_mode(auth: AuthSettings) -> None:
     """Refuse to start in a mode the settings forbid; say loudly when auth is off."""
     auth.check_mode()
     if not auth.enabled:
-        banner = f"*** hawk api: {AuthSettings.LOCAL_MODE_BANNER} (every caller is the local user) ***"
-        logger.warning(banner)
-        print(banner, file=sys.stderr, flush=True)
+        logger.warning(
+            "*** hawk api: %s (every caller is the local user) ***", AuthSettings.LOCAL_MODE_BANNER
+        )
 
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
@@ -89,7 +89,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.settings = settings
     install_handlers(app)
     checks = AccessChecks(settings.database_url)
-    caller = Annotated[Identity, Depends(identity_resolver(settings.auth))]
+    caller = Depends(identity_resolver(settings.auth))
 
     def store() -> LogStore:
         return LogStore.from_root(settings.log_root)
@@ -119,7 +119,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     @app.post("/eval_sets", response_model=EvalSetCreated)
-    def create_eval_set(body: EvalSetRequest, identity: caller) -> EvalSetCreated:
+    def create_eval_set(body: EvalSetRequest, identity: Identity = caller) -> EvalSetCreated:
         launched = created(
             LaunchRequest(
                 EVAL_SET,
@@ -133,7 +133,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         return EvalSetCreated(eval_set_id=launched.job_id, run_id=launched.run_id, run_url=launched.run_url)
 
     @app.post("/scans", response_model=ScanCreated)
-    def create_scan(body: ScanRequest, identity: caller) -> ScanCreated:
+    def create_scan(body: ScanRequest, identity: Identity = caller) -> ScanCreated:
         launched = created(
             LaunchRequest(
                 SCAN, body.scan_config, body.secrets, allow_cross_lab=body.allow_sensitive_cross_lab_scan
@@ -143,16 +143,20 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         return ScanCreated(scan_run_id=launched.job_id, run_id=launched.run_id, run_url=launched.run_url)
 
     @app.get("/eval_sets/{eval_set_id}/config")
-    def eval_set_config(eval_set_id: str, identity: caller) -> dict[str, Any]:
+    def eval_set_config(eval_set_id: str, identity: Identity = caller) -> dict[str, Any]:
         return sidecar_config(identity, EVALS_PREFIX, eval_set_id)
 
     @app.get("/scans/{scan_run_id}/config")
-    def scan_config(scan_run_id: str, identity: caller) -> dict[str, Any]:
+    def scan_config(scan_run_id: str, identity: Identity = caller) -> dict[str, Any]:
         return sidecar_config(identity, SCANS_PREFIX, scan_run_id)
 
     @app.get("/runs/{run_id}")
-    def run(run_id: str, identity: caller) -> dict[str, Any]:
+    def run(run_id: str, identity: Identity = caller) -> dict[str, Any]:
         return run_status(run_id, identity, settings, checks, store())
+
+    app.mount(
+        "/dagster", dagster_proxy_app(settings)
+    )  # the Dagster UI, for admins (webserver path prefix /dagster)
 
     # Trailing-slash forms, as Hawk's CLI calls them (`POST /eval_sets/`), without a redirect.
     app.add_api_route("/eval_sets/", create_eval_set, methods=["POST"], include_in_schema=False)

@@ -6,7 +6,8 @@ Every check comes before the first write: a refused request launches nothing and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from hawk_dagster.runs.launch import (
     DagsterUnreachable,
     LaunchError,
     LaunchPlan,
+    connect,
     plan_from_config,
     run_url,
     submit,
@@ -93,16 +95,25 @@ def launch(
     except (RunError, SecretsError) as exc:
         raise invalid(f"Fix the {kind.names.name} request", [str(exc)]) from None
     access = checks.run_model_groups(identity, kind, plan.config, store, request.allow_cross_lab)
+    with dagster_problems():
+        target = connect(kind.names.job_name, settings.dagster_url)
 
-    # every check passed: from here on things are written
+    # every check passed and Dagster answers: from here on things are written
     checks.record_models(store, kind, plan.job_id, access)
     key = grant_key_from_env()
     if key is not None:
         plan.tags[LAUNCH_GRANT_TAG] = launch_grant(plan, access.groups, key)
+    with dagster_problems():
+        run_id = submit(plan, store=secret_store, target=target)
+    return Launched(plan.job_id, run_id, run_url(run_id, settings.run_link_base))
+
+
+@contextmanager
+def dagster_problems() -> Iterator[None]:
+    """503 when Dagster does not answer, 502 when it refuses the run."""
     try:
-        run_id = submit(plan, url=settings.dagster_url, store=secret_store)
+        yield
     except DagsterUnreachable as exc:
         raise Problem(503, "Try again later: Dagster is unreachable", str(exc)) from None
     except LaunchError as exc:
-        raise Problem(502, "Dagster refused the run: tell the Hawk administrators", str(exc)) from None
-    return Launched(plan.job_id, run_id, run_url(run_id, settings.run_link_base))
+        raise Problem(502, "Tell the Hawk administrators: Dagster refused the run", str(exc)) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -20,6 +21,7 @@ def serve(host: str | None, port: int | None) -> None:
     from hawk_dagster.api.settings import ApiSettings
     from hawk_dagster.auth.settings import AuthConfigError
 
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(name)s: %(message)s")
     try:
         settings = ApiSettings.from_env()
         app = create_app(settings)

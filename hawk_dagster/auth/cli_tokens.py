@@ -2,7 +2,8 @@
 
 `valid_access_token` is what API-calling verbs use: the stored access token while it is fresh, else a refreshed
 one (the file is rewritten), else `LoginRequired`. The file is `$XDG_CONFIG_HOME/hawk-dagster/tokens.json`
-(else `~/.config/hawk-dagster/tokens.json`).
+(else `~/.config/hawk-dagster/tokens.json`). A refresh that cannot reach the issuer raises
+`hawk_dagster.auth.discovery.IssuerUnavailable`.
 """
 
 from __future__ import annotations

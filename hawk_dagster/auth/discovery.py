@@ -22,24 +22,29 @@ class IssuerUnavailable(RuntimeError):
     """The issuer could not be reached or answered nonsense (a server-side problem, not the caller's)."""
 
 
-def discovery_document(settings: AuthSettings) -> dict[str, Any]:
-    """The issuer's discovery document (cached); IssuerUnavailable when it cannot be read."""
-    url = settings.issuer_url(DISCOVERY_PATH)
-    with _lock:
-        cached = _documents.get(url)
-    if cached is not None:
-        return cached
+def get_json(url: str, what: str) -> dict[str, Any]:
+    """GET a JSON object from the issuer; IssuerUnavailable (naming `what`) when that fails."""
     try:
         response = httpx.get(url, timeout=10, follow_redirects=True)
         response.raise_for_status()
         document = response.json()
     except (httpx.HTTPError, ValueError) as exc:
-        raise IssuerUnavailable(f"cannot read the issuer's discovery document at {url}: {exc}") from exc
+        raise IssuerUnavailable(f"cannot read the issuer's {what} at {url}: {exc}") from exc
     if not isinstance(document, dict):
-        raise IssuerUnavailable(f"the issuer's discovery document at {url} is not a JSON object")
-    with _lock:
-        _documents[url] = document
+        raise IssuerUnavailable(f"the issuer's {what} at {url} is not a JSON object")
     return document
+
+
+def discovery_document(settings: AuthSettings) -> dict[str, Any]:
+    """The issuer's discovery document (cached); IssuerUnavailable when it cannot be read."""
+    url = settings.issuer_url(DISCOVERY_PATH)
+    with _lock:
+        cached = _documents.get(url)
+    if cached is None:
+        cached = get_json(url, "discovery document")
+        with _lock:
+            _documents[url] = cached
+    return cached
 
 
 def _discovered(settings: AuthSettings, field: str) -> str | None:
@@ -58,29 +63,32 @@ def jwks_url(settings: AuthSettings) -> str:
     return discovered or settings.issuer_url(DEFAULT_JWKS_PATH)
 
 
-def token_url(settings: AuthSettings) -> str:
-    """TOKEN_PATH, else discovery's `token_endpoint`."""
-    if settings.token_path:
-        return settings.issuer_url(settings.token_path)
-    discovered = _discovered(settings, "token_endpoint")
+def _endpoint(settings: AuthSettings, path: str, field: str, setting: str, example: str) -> str:
+    if path:
+        return settings.issuer_url(path)
+    discovered = _discovered(settings, field)
     if discovered is None:
         raise AuthConfigError(
-            f"{ENV_PREFIX}TOKEN_PATH is not set and the issuer does not advertise a token endpoint"
+            f"{ENV_PREFIX}{setting} is not set and the issuer's discovery document has no {field}: "
+            f"set it (e.g. {example})"
         )
     return discovered
+
+
+def token_url(settings: AuthSettings) -> str:
+    """TOKEN_PATH, else discovery's `token_endpoint`."""
+    return _endpoint(settings, settings.token_path, "token_endpoint", "TOKEN_PATH", "v1/token")
 
 
 def device_authorization_url(settings: AuthSettings) -> str:
     """DEVICE_CODE_PATH, else discovery's `device_authorization_endpoint`."""
-    if settings.device_code_path:
-        return settings.issuer_url(settings.device_code_path)
-    discovered = _discovered(settings, "device_authorization_endpoint")
-    if discovered is None:
-        raise AuthConfigError(
-            f"{ENV_PREFIX}DEVICE_CODE_PATH is not set and the issuer does not advertise device authorization: "
-            f"set it (e.g. v1/device/authorize)"
-        )
-    return discovered
+    return _endpoint(
+        settings,
+        settings.device_code_path,
+        "device_authorization_endpoint",
+        "DEVICE_CODE_PATH",
+        "v1/device/authorize",
+    )
 
 
 def revocation_url(settings: AuthSettings) -> str | None:

@@ -2,7 +2,8 @@
 
 Keys are cached (`jwks_cache_seconds`) and refetched once when a token names an unknown `kid` (the issuer
 rotated its keys), at most once per `min_refetch_seconds` so forged key ids cannot make us hammer the issuer.
-Every rejection is a `TokenError` (an HTTP 401) whose message names the problem, never the token.
+Every rejection is a `TokenError` (an HTTP 401) whose message names the problem, never the token. An issuer
+whose keys cannot be read raises `IssuerUnavailable` (a server-side failure, not the caller's).
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
 from joserfc import jwt
 from joserfc.errors import BadSignatureError, JoseError
 from joserfc.jwk import JWKRegistry, Key
 
-from hawk_dagster.auth.discovery import IssuerUnavailable, jwks_url
+from hawk_dagster.auth.discovery import get_json, jwks_url
 from hawk_dagster.auth.identity import Identity
 from hawk_dagster.auth.settings import AuthSettings
 
@@ -113,7 +113,6 @@ class TokenValidator:
         self.settings = settings
         self.jwks_cache_seconds = jwks_cache_seconds
         self.min_refetch_seconds = min_refetch_seconds
-        self.jwks_fetches = 0
         self._keys: dict[str | None, Key] = {}
         self._fetched_at: float | None = None
         self._lock = threading.Lock()
@@ -183,13 +182,6 @@ class TokenValidator:
         return self._keys.get(kid)
 
     def _refresh_keys(self) -> None:
-        url = jwks_url(self.settings)
-        try:
-            response = httpx.get(url, timeout=10, follow_redirects=True)
-            response.raise_for_status()
-            document = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise IssuerUnavailable(f"cannot read the issuer's JWKS at {url}: {exc}") from exc
-        self.jwks_fetches += 1
+        document = get_json(jwks_url(self.settings), "JWKS")
         self._keys = import_jwks(document)
         self._fetched_at = time.monotonic()

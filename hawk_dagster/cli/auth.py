@@ -22,10 +22,17 @@ def settings_or_exit() -> AuthSettings:
 
 
 def open_browser(url: str) -> None:
-    """Open `url` where a browser exists; silently nothing where none does (servers, CI)."""
+    """Open `url` where a graphical browser exists; nothing on a headless Linux (SSH, CI), where a console
+    browser would take over the terminal that shows the code."""
     import contextlib
+    import os
+    import sys
     import webbrowser
 
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return
     with contextlib.suppress(webbrowser.Error):
         webbrowser.open(url)
 

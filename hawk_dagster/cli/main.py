@@ -60,6 +60,10 @@ class LazyGroup(click.Group):
     `hawk --help` lists them from their one-line help here."""
 
     lazy: dict[str, tuple[str, str]] = {
+        "admin": (
+            "hawk_dagster.cli.admin:admin",
+            "Administration: model groups and the warehouse's row-level security.",
+        ),
         "db": (
             "hawk_dagster.cli.db:db",
             "The warehouse database: HAWK_DATABASE_URL, else an embedded PostgreSQL.",

@@ -169,19 +169,39 @@ def remote_executor_kind(client: Any, job_name: str, url: str | None = None) -> 
     return tags.get(EXECUTOR_TAG, "in_process")
 
 
-def submit(plan: LaunchPlan, url: str | None = None, store: LocalSecretStore | None = None) -> str:
-    """Submits the plan's run to a running Dagster webserver (`url`, default HAWK_DAGSTER_URL); returns the
-    run id. The deployment's executor decides where secrets go (a Kubernetes Secret for `k8s`, else the
-    local secret store `store`) and whether the run config sizes the step's pod. Nothing stays stored
-    when the submission fails."""
+@dataclass(frozen=True)
+class DagsterTarget:
+    """A reachable webserver serving the job, and the executor its deployment chose for it."""
+
+    url: str
+    client: Any
+    executor: str
+
+
+def connect(job_name: str, url: str | None = None) -> DagsterTarget:
+    """The webserver at `url` (default HAWK_DAGSTER_URL), once it has answered for `job_name`."""
+    url = (url or dagster_url()).rstrip("/")
+    client = graphql_client(url)
+    return DagsterTarget(url, client, remote_executor_kind(client, job_name, url))
+
+
+def submit(
+    plan: LaunchPlan,
+    url: str | None = None,
+    store: LocalSecretStore | None = None,
+    target: DagsterTarget | None = None,
+) -> str:
+    """Submits the plan's run to a running Dagster webserver (`target`, else `url`, default
+    HAWK_DAGSTER_URL); returns the run id. The deployment's executor decides where secrets go (a
+    Kubernetes Secret for `k8s`, else the local secret store `store`) and whether the run config sizes
+    the step's pod. Nothing stays stored when the submission fails."""
     from dagster_graphql import DagsterGraphQLClientError
 
     from hawk_dagster import k8s
 
-    url = (url or dagster_url()).rstrip("/")
     kind = plan.kind
-    client = graphql_client(url)
-    executor = remote_executor_kind(client, kind.names.job_name, url)
+    target = target or connect(kind.names.job_name, url)
+    url, client, executor = target.url, target.client, target.executor
     refs = plan.secret_refs
     defaults = k8s.K8sStepDefaults.from_env()
     labels = k8s.job_labels(kind.names.job_type, plan.job_id, plan.created_by) if executor == "k8s" else None  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""`make dev` stops completely: webserver, daemon, code server and run workers gone within 15 s.
+"""`make dev` stops completely: webserver, daemon, code server, run workers and the Hawk API gone within 15 s.
 
 The real `make dev` target starts the real processes; the signal reaches them the way a terminal's Ctrl-C
 does (SIGINT to the foreground process group) or the way a service manager stops it (SIGTERM to the top
@@ -23,16 +23,18 @@ from tests.fixtures.webserver import REPO_ROOT, free_port
 STOP_LIMIT_SECONDS = 15
 
 
-def wait_until_serving(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_until_serving(
+    url: str, process: subprocess.Popen[bytes], log: Path, path: str = "/server_info"
+) -> None:
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"{url}/server_info", timeout=2):
+            with urllib.request.urlopen(f"{url}{path}", timeout=2):
                 return
         except OSError:
             assert process.poll() is None, log.read_text()[-3000:]
             time.sleep(0.5)
-    raise AssertionError("make dev did not serve the UI in 240 s\n" + log.read_text()[-3000:])
+    raise AssertionError(f"make dev did not serve {url}{path} in 240 s\n" + log.read_text()[-3000:])
 
 
 def wait_until_gone(dagster_home: str) -> list[tuple[int, str]]:
@@ -54,6 +56,7 @@ def dev_environment(tmp_path: Path, postgres_url: str) -> Iterator[dict[str, str
         "HAWK_LOG_ROOT": str(tmp_path / "logs"),
         "HAWK_DATABASE_URL": postgres_url,
         "HAWK_DAGSTER_PORT": str(free_port()),
+        "HAWK_API_PORT": str(free_port()),
     }
     yield env
     kill_leftovers(dagster_home)
@@ -79,8 +82,10 @@ def test_make_dev_stops_within_15_seconds(dev_environment: dict[str, str], tmp_p
     )
     try:
         wait_until_serving(f"http://127.0.0.1:{dev_environment['HAWK_DAGSTER_PORT']}", process, log)
+        wait_until_serving(f"http://127.0.0.1:{dev_environment['HAWK_API_PORT']}", process, log, "/health")
         commands = " ".join(command_line(pid) for pid in processes_with_env("DAGSTER_HOME", dagster_home))
         assert "dagster_webserver" in commands and "dagster._daemon" in commands, commands
+        assert "hawk_dagster.cli.main serve" in commands, commands
 
         if how == "sigint-to-group":
             os.killpg(process.pid, signal.SIGINT)

@@ -1,4 +1,5 @@
-"""Driving the whole loop on real Dagster processes: the CLI submits, the daemon's sensors import and build.
+"""Driving the whole loop on real processes: the CLI submits through the Hawk API, the daemon's sensors
+import and build.
 
 Shared by tests/e2e/test_loop.py and bench/loop_latency.py.
 """
@@ -25,6 +26,7 @@ from dagster._core.storage.dagster_run import RunRecord
 
 from hawk_dagster.jobs.eval_set import EVAL_SET_ID_TAG, EVAL_SET_JOB
 from hawk_dagster.warehouse.database import to_libpq_url
+from tests.fixtures.api import running_api
 from tests.fixtures.daemon import kill_leftovers, running_daemon
 from tests.fixtures.webserver import REPO_ROOT, running_webserver
 
@@ -67,7 +69,7 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float, every: fl
 
 @dataclass
 class Loop:
-    """A running webserver + daemon on one DAGSTER_HOME, log root and warehouse."""
+    """A running webserver + daemon + Hawk API on one DAGSTER_HOME, log root and warehouse."""
 
     url: str
     env: dict[str, str]
@@ -79,7 +81,7 @@ class Loop:
 
     # -- the CLI -------------------------------------------------------------------------------------
     def submit(self, config: Mapping[str, Any]) -> str:
-        """`hawk eval-set CONFIG` against the webserver; returns the config's eval set id."""
+        """`hawk eval-set CONFIG` through the API; returns the config's eval set id."""
         path = self.work_dir / f"{config['eval_set_id']}.yaml"
         path.write_text(yaml.safe_dump(dict(config)))
         result = subprocess.run(
@@ -202,17 +204,19 @@ def loop_env(
 
 @contextmanager
 def running_loop(work_dir: Path, env: Mapping[str, str]) -> Iterator[Loop]:
-    """Webserver + daemon on a fresh DAGSTER_HOME under `work_dir`; every process is gone afterwards."""
+    """Webserver + daemon + API on a fresh DAGSTER_HOME under `work_dir`; every process is gone afterwards."""
     dagster_home = work_dir / "dagster"
     with ExitStack() as stack:
         stack.callback(kill_leftovers, dagster_home)  # runs last: anything that left the process groups
         # the daemon first: it loads the code location while the webserver starts
         stack.enter_context(running_daemon(dagster_home, env, work_dir / "daemon.log"))
         url = stack.enter_context(running_webserver(dagster_home, env, work_dir / "webserver.log"))
+        process_env = {**env, "DAGSTER_HOME": str(dagster_home)}
+        api_url = stack.enter_context(running_api(url, process_env, work_dir / "api.log"))
         instance = stack.enter_context(DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))))
         yield Loop(
             url=url,
-            env={**env, "HAWK_DAGSTER_URL": url, "DAGSTER_HOME": str(dagster_home)},
+            env={**process_env, "HAWK_DAGSTER_URL": url, "HAWK_API_URL": api_url},
             dagster_home=dagster_home,
             log_root=Path(env["HAWK_LOG_ROOT"]),
             database_url=env["HAWK_DATABASE_URL"],

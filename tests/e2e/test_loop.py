@@ -1,4 +1,4 @@
-"""The whole loop on real Dagster processes: `hawk eval-set` → eval_set run → eval_log_sensor → import →
+"""The whole loop on real processes: `hawk eval-set` → Hawk API → eval_set run → eval_log_sensor → import →
 dbt_automation_sensor → dbt build → hawk.fct_samples. Short sensor intervals through the HAWK_*_INTERVAL
 variables; the webserver and daemon run on a temp DAGSTER_HOME, log root and warehouse database."""
 
