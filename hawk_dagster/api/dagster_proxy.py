@@ -292,10 +292,10 @@ def api_access_check(api: ApiSettings) -> RunAccessCheck:
     return check_run
 
 
-def dagster_proxy_app(api: ApiSettings, check_run: RunAccessCheck | None = None) -> Starlette:
-    """The proxy the API mounts at `/dagster`, wired from the API's settings: its token validation, the
-    launch rules (default `api_access_check(api)`), the grant key, and `$HAWK_ADMIN_GROUP`."""
-    check_run = check_run or api_access_check(api)
+def dagster_proxy_app(api: ApiSettings) -> Starlette:
+    """The proxy the API mounts at `/dagster`, wired from the API's settings: its token validation, its
+    launch rules (`api_access_check`), the grant key, and `$HAWK_ADMIN_GROUP`."""
+    check_run = api_access_check(api)
 
     settings = ProxySettings(
         webserver_url=api.dagster_url,

@@ -1,7 +1,6 @@
 """The Dagster UI's auth proxy against a real dagster-webserver, with real tokens from the test OIDC
-provider. Launches are checked against a model-group registry (the warehouse registry's model, built
-in memory) with the project's permission rule. The proxy is mounted at /dagster in
-a FastAPI app, as the API mounts it, and served by uvicorn (HTTP and websockets)."""
+provider and the API's access rules over a model-group registry synced into a real warehouse. The proxy
+is mounted at /dagster in a FastAPI app, as the API mounts it, and served by uvicorn (HTTP, websockets)."""
 
 from __future__ import annotations
 
@@ -24,13 +23,13 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from hawk_dagster.access.grant import verify_grant
-from hawk_dagster.access.registry import ModelGroupRegistry
+from hawk_dagster.access.registry import ModelGroupRegistry, sync_registry
 from hawk_dagster.api.dagster_proxy import dagster_proxy_app
 from hawk_dagster.api.settings import ApiSettings
 from hawk_dagster.auth.settings import AuthSettings
 from hawk_dagster.runs.tags import CREATED_BY_TAG, LAUNCH_GRANT_TAG
-from tests.access.run_checks import registry_check
 from tests.fixtures.oidc import Account, OIDCProvider
+from tests.fixtures.postgres import temporary_database
 from tests.fixtures.webserver import REPO_ROOT, free_port, running_webserver
 
 KEY = "proxy-test-grant-key"
@@ -110,6 +109,8 @@ def serving(app: Any) -> Iterator[str]:
 def stack(
     tmp_path_factory: pytest.TempPathFactory,
     oidc_provider: OIDCProvider,
+    postgres_url: str,
+    warehouse_template: str,
 ) -> Iterator[Stack]:
     tmp = tmp_path_factory.mktemp("proxy")
     env = {
@@ -123,20 +124,21 @@ def stack(
         account.sub: oidc_provider.token_for(account)["access_token"]
         for account in (ADMIN, POOR_ADMIN, RESEARCHER)
     }
-    registry = ModelGroupRegistry(models={MODEL: MODEL_GROUP})
-
     with (
+        temporary_database(postgres_url, "hawk_proxy", template=warehouse_template) as warehouse,
         running_webserver(tmp / "dagster", env, tmp / "webserver.log", path_prefix=PREFIX) as webserver,
         pytest.MonkeyPatch.context() as patch,
     ):
+        sync_registry(warehouse, ModelGroupRegistry(models={MODEL: MODEL_GROUP}))
         patch.setenv("HAWK_LAUNCH_GRANT_KEY", KEY)
         settings = ApiSettings(
             dagster_url=webserver + PREFIX,
+            database_url=warehouse,
             log_root=str(tmp / "logs"),
             auth=AuthSettings.from_env(oidc_provider.env()),
         )
         api = FastAPI()
-        api.mount(PREFIX, dagster_proxy_app(settings, registry_check(registry)))
+        api.mount(PREFIX, dagster_proxy_app(settings))
         with serving(api) as proxy:
             yield Stack(proxy, webserver, tokens)
 
