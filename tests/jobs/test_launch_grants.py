@@ -150,7 +150,9 @@ def test_a_scan_run_is_checked_by_the_same_step(
     """An eval set's grant does not open a scan with the same id; the step refuses before anything."""
     monkeypatch.setenv("HAWK_LAUNCH_GRANT_KEY", KEY)
     scan = {
-        "scanners": [{"package": EXAMPLES, "name": "hawk_examples", "items": [{"name": "tool_call_counter"}]}],
+        "scanners": [
+            {"package": EXAMPLES, "name": "hawk_examples", "items": [{"name": "tool_call_counter"}]}
+        ],
         "transcripts": {"sources": [{"eval_set_id": JOB_ID}]},
     }
     resources = {
