@@ -205,8 +205,9 @@ def create_dagster_proxy(
         protocols = [
             p.strip() for p in websocket.headers.get("sec-websocket-protocol", "").split(",") if p.strip()
         ]
+        # No size limit from the (internal, trusted) webserver: a run's log batches can exceed the 1 MiB default.
         async with websockets.connect(
-            target, subprotocols=[websockets.Subprotocol(p) for p in protocols] or None
+            target, subprotocols=[websockets.Subprotocol(p) for p in protocols] or None, max_size=None
         ) as server:
             await websocket.accept(subprotocol=server.subprotocol)
 
