@@ -120,14 +120,14 @@ def create_dagster_proxy(
     upstream = settings.webserver_url.rstrip("/")
     client = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0))
 
-    def operator(connection: HTTPConnection) -> Identity:
+    async def operator(connection: HTTPConnection) -> Identity:
         if authenticate is None:
             assert local_user is not None, "auth off needs a local_user"
             return local_user
         token = bearer_token(connection)
         if token is None:
             raise ProxyDenied(401, "log in first: no access token reached the Dagster UI proxy")
-        identity = authenticate(token)
+        identity = await asyncio.to_thread(authenticate, token)  # may fetch the issuer's keys
         if settings.admin_group not in identity.permissions:
             raise ProxyDenied(
                 403, f"the Dagster UI is for group {settings.admin_group}; {identity.created_by} is not in it"
@@ -136,10 +136,15 @@ def create_dagster_proxy(
 
     def parent_run_reader(graphql_url: str) -> ParentRun:
         async def parent_run(run_id: str) -> tuple[str, str]:
-            response = await client.post(
-                graphql_url, json={"query": PARENT_RUN_QUERY, "variables": {"runId": run_id}}
-            )
-            result = (response.json().get("data") or {}).get("runOrError") or {}
+            try:
+                response = await client.post(
+                    graphql_url, json={"query": PARENT_RUN_QUERY, "variables": {"runId": run_id}}
+                )
+                result = (response.json().get("data") or {}).get("runOrError") or {}
+            except (httpx.HTTPError, ValueError) as exc:
+                raise LaunchRefused(
+                    f"cannot read run {run_id} to re-execute ({type(exc).__name__})"
+                ) from None
             if result.get("__typename") != "Run":
                 raise LaunchRefused(f"run {run_id} to re-execute was not found")
             return str(result["jobName"]), str(result.get("runConfigYaml") or "")
@@ -174,7 +179,7 @@ def create_dagster_proxy(
 
     async def http_proxy(request: Request) -> Response:
         try:
-            identity = operator(request)
+            identity = await operator(request)
             body = await launch_checked_body(request, identity, await request.body())
         except ProxyDenied as exc:
             return graphql_error(exc.status, str(exc))
@@ -184,7 +189,12 @@ def create_dagster_proxy(
         upstream_request = client.build_request(
             request.method, url, headers=forwarded_headers(request.headers), content=body
         )
-        response = await client.send(upstream_request, stream=True)
+        try:
+            response = await client.send(upstream_request, stream=True)
+        except httpx.HTTPError as exc:
+            return graphql_error(
+                502, f"the Dagster webserver is unreachable ({type(exc).__name__}): try again"
+            )
         headers = {k: v for k, v in response.headers.items() if k.lower() not in HOP_BY_HOP}
         return StreamingResponse(
             response.aiter_raw(),
@@ -195,7 +205,7 @@ def create_dagster_proxy(
 
     async def websocket_proxy(websocket: WebSocket) -> None:
         try:
-            operator(websocket)
+            await operator(websocket)
         except ProxyDenied:
             await websocket.close(code=1008)
             return

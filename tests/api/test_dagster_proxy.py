@@ -326,3 +326,13 @@ def test_the_graphql_websocket_is_proxied_for_admins_only(stack: Stack) -> None:
     with pytest.raises(InvalidStatus) as denied:
         connect(ws_url, subprotocols=[Subprotocol("graphql-ws")], additional_headers=researcher).close()
     assert denied.value.response.status_code == 403
+
+
+def test_local_mode_needs_no_token_and_an_unreachable_webserver_is_a_502(tmp_path: Any) -> None:
+    settings = ApiSettings(dagster_url=f"http://127.0.0.1:{free_port()}/dagster", log_root=str(tmp_path))
+    assert not settings.auth.enabled
+    api = FastAPI()
+    api.mount(PREFIX, dagster_proxy_app(settings))
+    with serving(api) as proxy:
+        response = graphql(proxy, "{ version }")
+    assert response.status_code == 502 and "unreachable" in response.json()["errors"][0]["message"]
