@@ -4,8 +4,8 @@ The UI's auth proxy (`hawk_dagster.api.dagster_proxy`) hands every GraphQL reque
 launches a Hawk run (`launchRun`, `launchPipelineExecution`, their re-executions, `launchMultipleRuns`)
 is checked like an API launch: the operator must hold the model groups of the config's models. Then a
 signed grant (issued_by `ui-proxy`, created_by = the operator) and `hawk/created_by` go into the run's
-tags, and the op config gets the operator as `created_by` and, when it names none, a generated id (the
-grant binds the id). Launches of other jobs pass unchanged. Anything that cannot be checked (a launch
+tags, and the op config gets the operator as `created_by` and the run's id (the config's own, else a
+generated one: the grant binds the id). Launches of other jobs pass unchanged. Anything that cannot be checked (a launch
 whose parameters are inline literals, a parent run that cannot be read) is refused: the step refuses an
 ungranted run anyway, so refusing early only gives the operator the reason sooner.
 """
@@ -13,7 +13,7 @@ ungranted run anyway, so refusing early only gives the operator the reason soone
 from __future__ import annotations
 
 import asyncio
-import copy
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -117,7 +117,7 @@ def grant_launch(
             job_id = kind.resolve_job_id(config, None)
         except RunError as exc:
             raise LaunchRefused(str(exc)) from None
-        op_config[kind.names.id_key] = job_id
+    op_config[kind.names.id_key] = job_id
     created_by = launcher.identity.created_by
     op_config["created_by"] = created_by
     tags = {key: value for key, value in tags.items() if key not in (LAUNCH_GRANT_TAG, CREATED_BY_TAG)}
@@ -149,7 +149,9 @@ def _run_config(value: Any) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise LaunchRefused("runConfigData is not a mapping: give the run config as YAML or JSON")
-    return copy.deepcopy(data)
+    # JSON-safe (YAML dates become text, as the step's config digest reads them) and our own copy
+    loaded: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return loaded
 
 
 def _op_config(kind: RunKind[Any], run_config: dict[str, Any]) -> dict[str, Any]:
@@ -188,12 +190,10 @@ async def grant_reexecution_params(launcher: UiLauncher, params: Any) -> Any:
     run_config = _run_config(parent_config)
     op_config = _op_config(kind, run_config)
     block = op_config.get(kind.names.config_key)
-    if (
-        grant_job_id(
-            op_config.get(kind.names.id_key), block if isinstance(block, dict) else {}, kind.names.id_key
-        )
-        is None
-    ):
+    parent_id = grant_job_id(
+        op_config.get(kind.names.id_key), block if isinstance(block, dict) else {}, kind.names.id_key
+    )
+    if parent_id is None:
         raise LaunchRefused(
             f"run {params['parentRunId']} names no {kind.names.id_key}: launch it again from the Launchpad"
         )

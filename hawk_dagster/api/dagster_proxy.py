@@ -5,8 +5,10 @@ access token (`X-Forwarded-Access-Token`, or `Authorization: Bearer`) to this ap
 the token itself (it does not trust the login in front of it), requires the admin group, and proxies
 everything, HTTP and the `/graphql` websocket, to the internal dagster-webserver. GraphQL launch
 mutations are checked and granted on the way (`hawk_dagster.access.ui_launch`); mutations over the
-websocket are refused (the UI sends them over HTTP). Paths are forwarded as they are, so the
-webserver runs with the path prefix this app is mounted at (`dagster-webserver --path-prefix /dagster`).
+websocket are refused (the UI sends them over HTTP). A path below the mount point goes to the same path
+below the webserver's URL (the API's `HAWK_DAGSTER_URL`); the UI's pages link with the webserver's own
+path prefix, so run it with the prefix this app is mounted at (`dagster-webserver --path-prefix
+/dagster`, and `HAWK_DAGSTER_URL=http://<webserver>/dagster`).
 """
 
 from __future__ import annotations
@@ -118,14 +120,14 @@ def create_dagster_proxy(
     upstream = settings.webserver_url.rstrip("/")
     client = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=10.0))
 
-    def operator(connection: HTTPConnection) -> Identity:
+    async def operator(connection: HTTPConnection) -> Identity:
         if authenticate is None:
             assert local_user is not None, "auth off needs a local_user"
             return local_user
         token = bearer_token(connection)
         if token is None:
             raise ProxyDenied(401, "log in first: no access token reached the Dagster UI proxy")
-        identity = authenticate(token)
+        identity = await asyncio.to_thread(authenticate, token)  # may fetch the issuer's keys
         if settings.admin_group not in identity.permissions:
             raise ProxyDenied(
                 403, f"the Dagster UI is for group {settings.admin_group}; {identity.created_by} is not in it"
@@ -134,10 +136,15 @@ def create_dagster_proxy(
 
     def parent_run_reader(graphql_url: str) -> ParentRun:
         async def parent_run(run_id: str) -> tuple[str, str]:
-            response = await client.post(
-                graphql_url, json={"query": PARENT_RUN_QUERY, "variables": {"runId": run_id}}
-            )
-            result = (response.json().get("data") or {}).get("runOrError") or {}
+            try:
+                response = await client.post(
+                    graphql_url, json={"query": PARENT_RUN_QUERY, "variables": {"runId": run_id}}
+                )
+                result = (response.json().get("data") or {}).get("runOrError") or {}
+            except (httpx.HTTPError, ValueError) as exc:
+                raise LaunchRefused(
+                    f"cannot read run {run_id} to re-execute ({type(exc).__name__})"
+                ) from None
             if result.get("__typename") != "Run":
                 raise LaunchRefused(f"run {run_id} to re-execute was not found")
             return str(result["jobName"]), str(result.get("runConfigYaml") or "")
@@ -146,7 +153,7 @@ def create_dagster_proxy(
 
     async def launch_checked_body(request: Request, identity: Identity, body: bytes) -> bytes:
         """The request body with launches granted; refuses launches it cannot check."""
-        if not request.url.path.endswith("/graphql"):
+        if request.path_params.get("path") != "graphql":
             return body
         content_type = request.headers.get("content-type", "")
         if request.method == "POST" and "application/json" in content_type:
@@ -159,7 +166,7 @@ def create_dagster_proxy(
             if isinstance(payload.get("variables"), str):
                 with suppress(ValueError):
                     payload["variables"] = json.loads(payload["variables"])
-            reader = parent_run_reader(f"{upstream}{request.url.path}")
+            reader = parent_run_reader(f"{upstream}/graphql")
             granted = await grant_graphql_request(UiLauncher(identity, grant_key, check_run, reader), payload)
             return json.dumps(granted).encode() if granted != payload else body
         # GET, application/graphql and form posts: queries pass, launches must be JSON posts
@@ -172,17 +179,22 @@ def create_dagster_proxy(
 
     async def http_proxy(request: Request) -> Response:
         try:
-            identity = operator(request)
+            identity = await operator(request)
             body = await launch_checked_body(request, identity, await request.body())
         except ProxyDenied as exc:
             return graphql_error(exc.status, str(exc))
         except LaunchRefused as exc:
             return graphql_error(403, f"launch refused: {exc}")
-        url = httpx.URL(f"{upstream}{request.url.path}", query=request.url.query.encode())
+        url = httpx.URL(f"{upstream}/{request.path_params['path']}", query=request.url.query.encode())
         upstream_request = client.build_request(
             request.method, url, headers=forwarded_headers(request.headers), content=body
         )
-        response = await client.send(upstream_request, stream=True)
+        try:
+            response = await client.send(upstream_request, stream=True)
+        except httpx.HTTPError as exc:
+            return graphql_error(
+                502, f"the Dagster webserver is unreachable ({type(exc).__name__}): try again"
+            )
         headers = {k: v for k, v in response.headers.items() if k.lower() not in HOP_BY_HOP}
         return StreamingResponse(
             response.aiter_raw(),
@@ -193,18 +205,19 @@ def create_dagster_proxy(
 
     async def websocket_proxy(websocket: WebSocket) -> None:
         try:
-            operator(websocket)
+            await operator(websocket)
         except ProxyDenied:
             await websocket.close(code=1008)
             return
-        path = websocket.url.path
+        path = "/" + str(websocket.path_params["path"])
         query = f"?{websocket.url.query}" if websocket.url.query else ""
         target = upstream.replace("http://", "ws://", 1).replace("https://", "wss://", 1) + path + query
         protocols = [
             p.strip() for p in websocket.headers.get("sec-websocket-protocol", "").split(",") if p.strip()
         ]
+        # No size limit from the (internal, trusted) webserver: a run's log batches can exceed the 1 MiB default.
         async with websockets.connect(
-            target, subprotocols=[websockets.Subprotocol(p) for p in protocols] or None
+            target, subprotocols=[websockets.Subprotocol(p) for p in protocols] or None, max_size=None
         ) as server:
             await websocket.accept(subprotocol=server.subprotocol)
 
@@ -290,10 +303,10 @@ def api_access_check(api: ApiSettings) -> RunAccessCheck:
     return check_run
 
 
-def dagster_proxy_app(api: ApiSettings, check_run: RunAccessCheck | None = None) -> Starlette:
-    """The proxy the API mounts at `/dagster`, wired from the API's settings: its token validation, the
-    launch rules (default `api_access_check(api)`), the grant key, and `$HAWK_ADMIN_GROUP`."""
-    check_run = check_run or api_access_check(api)
+def dagster_proxy_app(api: ApiSettings) -> Starlette:
+    """The proxy the API mounts at `/dagster`, wired from the API's settings: its token validation, its
+    launch rules (`api_access_check`), the grant key, and `$HAWK_ADMIN_GROUP`."""
+    check_run = api_access_check(api)
 
     settings = ProxySettings(
         webserver_url=api.dagster_url,

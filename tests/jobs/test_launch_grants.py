@@ -11,6 +11,7 @@ import pytest
 
 from hawk_dagster.access.grant import LaunchGrant, config_digest, sign_grant
 from hawk_dagster.jobs.eval_set import RUN_EVAL_SET_OP, make_eval_set_job
+from hawk_dagster.jobs.scan import RUN_SCAN_OP, make_scan_job
 from hawk_dagster.runs.tags import LAUNCH_GRANT_TAG
 from resources.log_store import LogStoreResource
 from resources.runner import RunnerResource
@@ -141,3 +142,29 @@ def test_without_a_key_locally_a_run_goes_on_and_says_so_once(
     assert result.success, [e.message for e in result.all_events if e.is_failure]
     notes = [m for m in messages(result, instance) if "launch grants off" in m]
     assert notes == ["launch grants off: local single-user mode"]
+
+
+def test_a_scan_run_is_checked_by_the_same_step(
+    instance: Any, tmp_path: Path, repo_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An eval set's grant does not open a scan with the same id; the step refuses before anything."""
+    monkeypatch.setenv("HAWK_LAUNCH_GRANT_KEY", KEY)
+    scan = {
+        "scanners": [
+            {"package": EXAMPLES, "name": "hawk_examples", "items": [{"name": "tool_call_counter"}]}
+        ],
+        "transcripts": {"sources": [{"eval_set_id": JOB_ID}]},
+    }
+    resources = {
+        "log_store": LogStoreResource(root=str(tmp_path / "logs")),
+        "runner": RunnerResource(venv_cache_dir=str(tmp_path / "venvs"), package_base_dir=str(repo_root)),
+    }
+    result = make_scan_job().execute_in_process(
+        run_config={"ops": {RUN_SCAN_OP: {"config": {"scan": scan, "scan_run_id": JOB_ID}}}},
+        instance=instance,
+        resources=resources,
+        tags=grant_tag(config=scan),
+        raise_on_error=False,
+    )
+    assert f"is for eval-set {JOB_ID}, not scan {JOB_ID}" in failure(result)
+    assert not (tmp_path / "venvs").exists()

@@ -22,7 +22,7 @@ CHART_CONTAINER_CONTEXT: dict[str, Any] = {
     "k8s": {
         "image_pull_policy": "IfNotPresent",
         "env_config_maps": ["dagster-hawk-user-env"],
-        "env_secrets": ["hawk-warehouse"],
+        "env_secrets": ["hawk-warehouse", "hawk-launch-grant"],
         "resources": {"requests": {"cpu": "250m", "memory": "1Gi"}, "limits": {"memory": "2Gi"}},
         "namespace": "hawk",
         "service_account_name": "hawk-dagster",

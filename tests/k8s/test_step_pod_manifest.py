@@ -106,6 +106,7 @@ def test_step_job_reads_secrets_by_name_only(launched: tuple[str, dict, dict, li
     names = _secret_ref_names(container)
     assert set(refs) <= set(names)
     assert "hawk-warehouse" in names  # the code location's envSecrets still reach the step
+    assert "hawk-launch-grant" in names  # so the step can verify its launch grant
     config_maps = [s["configMapRef"]["name"] for s in container["envFrom"] if "configMapRef" in s]
     assert "dagster-hawk-user-env" in config_maps
 
