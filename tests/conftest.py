@@ -31,6 +31,12 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     os.environ.pop("HAWK_LOG_ROOT", None)
     os.environ.pop("INSPECT_LOG_DIR", None)
     os.environ.pop("INSPECT_EVAL_MODEL", None)
+    # A developer's own deployment settings must not turn auth, grants or a remote API on in tests.
+    for name in list(os.environ):
+        if name.startswith("HAWK_MODEL_ACCESS_TOKEN_") or name.startswith("HAWK_API_"):
+            os.environ.pop(name)
+    for name in ("HAWK_ENV", "HAWK_LAUNCH_GRANT_KEY", "HAWK_ADMIN_GROUP", "HAWK_DAGSTER_URL"):
+        os.environ.pop(name, None)
     yield
     os.environ.clear()
     os.environ.update(saved)

@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hawk_dagster.auth.settings import AuthSettings
+from hawk_dagster.user_dirs import user_config_dir
 
 EXPIRY_MARGIN_SECONDS = 60  # refresh a little early: the token must still be valid when the API reads it
 LOGIN_HINT = "run `hawk login`"
@@ -59,7 +60,7 @@ def unverified_expiry(token: str) -> float | None:
 
 
 def config_dir() -> Path:
-    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "hawk-dagster"
+    return user_config_dir()
 
 
 def token_file() -> Path:

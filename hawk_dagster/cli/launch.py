@@ -26,6 +26,7 @@ from hawk_dagster.runs.launch import (
     submit,
 )
 from hawk_dagster.secrets import collect_secrets
+from hawk_dagster.user_dirs import user_config_dir
 
 __all__ = [
     "DEFAULT_DAGSTER_URL",
@@ -88,8 +89,7 @@ def plan_launch(
 
 
 def last_id_file(kind: str) -> Path:
-    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "hawk-dagster"
-    return base / f"last-{kind}-id"
+    return user_config_dir() / f"last-{kind}-id"
 
 
 def remember_last_id(job_id: str, kind: str) -> None:
