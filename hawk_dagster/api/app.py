@@ -17,6 +17,8 @@ from hawk_dagster.api.access_checks import AccessChecks
 from hawk_dagster.api.dagster_proxy import dagster_proxy_app
 from hawk_dagster.api.identity import identity_resolver
 from hawk_dagster.api.launching import Launched, LaunchRequest, launch
+from hawk_dagster.api.meta import meta_router
+from hawk_dagster.api.monitoring import monitoring_router
 from hawk_dagster.api.problems import Problem, install_handlers
 from hawk_dagster.api.runs import run_status
 from hawk_dagster.api.settings import ApiSettings
@@ -154,6 +156,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     def run(run_id: str, identity: Identity = caller) -> dict[str, Any]:
         return run_status(run_id, identity, settings, checks, store())
 
+    app.include_router(meta_router(settings, checks, caller.dependency))
+    app.include_router(monitoring_router(settings, checks, caller.dependency))
     app.mount(
         "/dagster", dagster_proxy_app(settings)
     )  # the Dagster UI, for admins (webserver path prefix /dagster)

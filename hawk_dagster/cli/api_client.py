@@ -38,15 +38,27 @@ def problem_line(status: int, body: Any, fallback: str) -> str:
     return f"the Hawk API answered HTTP {status}: {fallback[:200]}"
 
 
-def call(method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One API call; the decoded JSON answer, or ApiError with one line."""
+def call(
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    *,
+    params: dict[str, Any] | None = None,
+    base_url: str | None = None,
+    token: str | None = None,
+) -> dict[str, Any]:
+    """One API call; the decoded JSON answer, or ApiError with one line. `base_url` and `token` default
+    to HAWK_API_URL and the stored login; query `params` that are None are left out."""
     import httpx
 
-    url = api_url()
-    token = access_token()
+    url = (base_url or api_url()).rstrip("/")
+    token = token if token is not None else access_token()
     headers = {"Authorization": f"Bearer {token}"} if token else {}
+    query = {name: value for name, value in (params or {}).items() if value is not None}
     try:
-        response = httpx.request(method, f"{url}{path}", json=body, headers=headers, timeout=TIMEOUT_SECONDS)
+        response = httpx.request(
+            method, f"{url}{path}", json=body, params=query, headers=headers, timeout=TIMEOUT_SECONDS
+        )
     except httpx.HTTPError as exc:
         raise ApiError(
             f"cannot reach the Hawk API at {url} ({type(exc).__name__}): start it with `make dev` "

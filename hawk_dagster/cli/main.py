@@ -81,6 +81,10 @@ class LazyGroup(click.Group):
             "Forget the stored tokens (and revoke the refresh token).",
         ),
         "auth": ("hawk_dagster.cli.auth:auth", "Log in and print tokens for other tools."),
+        "list": ("hawk_dagster.cli.jobs:list_group", "List eval sets, evals or samples you may read."),
+        "status": ("hawk_dagster.cli.jobs:status", "A run's state, progress per task x model, errors."),
+        "logs": ("hawk_dagster.cli.jobs:logs", "A run's log (-f follows it)."),
+        "delete": ("hawk_dagster.cli.jobs:delete", "Stop a run and remove its cluster objects; keep logs."),
         "serve": (
             "hawk_dagster.api.serve:serve",
             "Run the Hawk API (HAWK_API_HOST/PORT, default 127.0.0.1:8080).",

@@ -1,0 +1,221 @@
+"""`GET /jobs/{id}/status`, `GET /jobs/{id}/logs`, `DELETE /jobs/{id}`: an eval set's or scan's latest
+Dagster run, its progress and errors, its log, and stopping it. The caller must be allowed to read the
+job's folder (404 naming the id when there is none, 403 naming the missing groups)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from hawk_dagster.access.models_file import read_models_file
+from hawk_dagster.api.access_checks import AccessChecks
+from hawk_dagster.api.jobs_dagster import (
+    Dagster,
+    LogCursor,
+    event_failure,
+    first_line,
+    run_log_lines,
+)
+from hawk_dagster.api.problems import Problem
+from hawk_dagster.api.settings import ApiSettings
+from hawk_dagster.auth.identity import Identity
+from hawk_dagster.logstore import EVALS_PREFIX, SCANS_PREFIX, LogStore
+from hawk_dagster.logstore.keys import run_key
+from hawk_dagster.runs.launch import run_url
+from hawk_dagster.runs.states import ACTIVE_STATUSES
+from hawk_dagster.runs.tags import EVAL_SET_ID_TAG, EXECUTOR_TAG, SCAN_RUN_ID_TAG
+
+NOT_FOUND_HINT = "Check the id: `hawk list eval-sets` lists the eval sets you may read"
+KINDS = (("eval-set", EVALS_PREFIX, EVAL_SET_ID_TAG), ("scan", SCANS_PREFIX, SCAN_RUN_ID_TAG))
+
+
+@dataclass(frozen=True)
+class Job:
+    job_id: str
+    kind: str
+    prefix: str
+    tag: str
+    run: dict[str, Any] | None
+    """The latest Dagster run tagged with the id (tags as a dict), None when there is none."""
+
+
+def find_job(job_id: str, identity: Identity, checks: AccessChecks, store: LogStore, dagster: Dagster) -> Job:
+    """The eval set or scan `job_id` once the caller may read its folder; 404 when neither exists.
+
+    A folder with a `.models.json` decides (and its read rule applies); without one, only local mode
+    falls back to a run tagged with the id (a `hawk local` run writes no `.models.json`)."""
+    for kind, prefix, tag in KINDS:
+        if read_models_file(store, prefix, job_id) is not None:
+            checks.check_read(identity, store, prefix, job_id)
+            return Job(job_id, kind, prefix, tag, dagster.latest_run(tag, job_id))
+    if identity.local:
+        for kind, prefix, tag in KINDS:
+            run = dagster.latest_run(tag, job_id)
+            if run is not None:
+                return Job(job_id, kind, prefix, tag, run)
+    raise Problem(404, NOT_FOUND_HINT, f"no eval set or scan {job_id!r}")
+
+
+def task_progress(store: LogStore, job: Job) -> list[dict[str, Any]]:
+    """Each log's task x model, status, samples done / total and error (headers only; a running log's
+    samples done are its sample summaries)."""
+    from inspect_ai.log import read_eval_log, read_eval_log_sample_summaries
+
+    rows: list[dict[str, Any]] = []
+    if job.prefix != EVALS_PREFIX:
+        return rows
+    for info in store.list(run_key(job.prefix, job.job_id) + "/"):
+        if not info.key.endswith(".eval"):
+            continue
+        location = store.uri(info.key)
+        try:
+            log = read_eval_log(location, header_only=True)
+        except Exception as exc:  # half-written or foreign file: report, don't fail the status
+            rows.append({"log": location, "status": "unreadable", "error": first_line(str(exc))})
+            continue
+        dataset = log.eval.dataset
+        epochs = log.eval.config.epochs or 1
+        total = (dataset.samples or 0) * epochs if dataset and dataset.samples is not None else None
+        if log.results is not None:
+            total, done = log.results.total_samples, log.results.completed_samples
+        else:
+            try:
+                done = len(read_eval_log_sample_summaries(location))
+            except Exception:
+                done = 0
+        rows.append(
+            {
+                "task": log.eval.task,
+                "model": log.eval.model,
+                "status": log.status,
+                "samples_done": done,
+                "samples_total": total,
+                "error": first_line(log.error.message) if log.error else None,
+                "log": location,
+            }
+        )
+    return sorted(rows, key=lambda row: (str(row.get("task")), str(row.get("model"))))
+
+
+def run_summary(job: Job, settings: ApiSettings) -> dict[str, Any] | None:
+    if job.run is None:
+        return None
+    run = job.run
+    return {
+        "run_id": run["runId"],
+        "status": run["status"],
+        "job_name": run["jobName"],
+        "start_time": run.get("startTime"),
+        "end_time": run.get("endTime"),
+        "executor": run["tags"].get(EXECUTOR_TAG, "in_process"),
+        "run_url": run_url(run["runId"], settings.run_link_base),
+    }
+
+
+def job_status(job: Job, settings: ApiSettings, store: LogStore, dagster: Dagster) -> dict[str, Any]:
+    run = run_summary(job, settings)
+    errors: list[str] = []
+    if job.run is not None and job.run["status"] in ("FAILURE", "CANCELED"):
+        events, _ = dagster.events(job.run["runId"], None)
+        errors = [line for line in (event_failure(event) for event in events) if line]
+    progress = task_progress(store, job)
+    errors.extend(
+        f"{row.get('task')} x {row.get('model')}: {row['error']}" for row in progress if row.get("error")
+    )
+    status: dict[str, Any] = {
+        "id": job.job_id,
+        "kind": job.kind,
+        "run": run,
+        "tasks": progress,
+        "errors": list(dict.fromkeys(errors)),
+        "logs": store.uri(run_key(job.prefix, job.job_id)),
+    }
+    if run is not None and run["executor"] == "k8s":
+        from hawk_dagster.k8s.pod_status import job_pods
+
+        status["pods"] = job_pods(job.kind, job.job_id)
+    return status
+
+
+def delete_job(job: Job, store: LogStore, dagster: Dagster) -> dict[str, Any]:
+    """Terminate the latest run if it is active, remove its cluster objects and local secret store."""
+    from hawk_dagster.k8s.names import secret_name_for
+    from hawk_dagster.secrets import LocalSecretStore
+
+    removed: list[str] = []
+    stopped: str | None = None
+    run = job.run
+    if run is not None and run["status"] in ACTIVE_STATUSES:
+        refusal = dagster.terminate(run["runId"])
+        if refusal is not None:
+            raise Problem(409, "Try again, or stop the run in the Dagster UI", f"Dagster refused: {refusal}")
+        stopped = run["runId"]
+        removed.append(f"run {run['runId']} (terminated)")
+    if run is not None and run["tags"].get(EXECUTOR_TAG) == "k8s":
+        from hawk_dagster.k8s.pod_status import delete_job_objects
+
+        removed.extend(delete_job_objects(job.kind, job.job_id))
+    secret_ref = secret_name_for(job.job_id)
+    if LocalSecretStore().delete(secret_ref):
+        removed.append(f"local secret store {secret_ref}")
+    return {
+        "id": job.job_id,
+        "kind": job.kind,
+        "run_id": run["runId"] if run else None,
+        "status": run["status"] if run else None,
+        "stopped": stopped,
+        "removed": removed,
+        "kept": store.uri(run_key(job.prefix, job.job_id)),
+        "message": "" if stopped else "nothing to stop: the run is not active",
+    }
+
+
+def monitoring_router(
+    settings: ApiSettings, checks: AccessChecks, caller: Callable[..., Identity]
+) -> APIRouter:
+    router = APIRouter(prefix="/jobs")
+    identity_dep = Depends(caller)
+
+    def located(job_id: str, identity: Identity) -> tuple[Job, LogStore, Dagster]:
+        store = LogStore.from_root(settings.log_root)
+        dagster = Dagster(settings.dagster_url)
+        return find_job(job_id, identity, checks, store, dagster), store, dagster
+
+    @router.get("/{job_id}/status")
+    def status(job_id: str, identity: Identity = identity_dep) -> dict[str, Any]:
+        job, store, dagster = located(job_id, identity)
+        return job_status(job, settings, store, dagster)
+
+    @router.get("/{job_id}/logs")
+    def logs(
+        job_id: str,
+        cursor: str | None = None,
+        tail: int | None = Query(default=None, ge=1),
+        identity: Identity = identity_dep,
+    ) -> dict[str, Any]:
+        job, _store, dagster = located(job_id, identity)
+        if job.run is None:
+            return {"id": job_id, "kind": job.kind, "run_id": None, "lines": [], "cursor": None, "done": True}
+        position = LogCursor.decode(cursor)
+        lines = run_log_lines(dagster, job.run["runId"], position)
+        if tail is not None:
+            lines = lines[-tail:]
+        return {
+            "id": job_id,
+            "kind": job.kind,
+            "run_id": job.run["runId"],
+            "status": job.run["status"],
+            "lines": lines,
+            "cursor": position.encode(),
+            "done": job.run["status"] not in ACTIVE_STATUSES,
+        }
+
+    @router.delete("/{job_id}")
+    def delete(job_id: str, identity: Identity = identity_dep) -> dict[str, Any]:
+        job, store, dagster = located(job_id, identity)
+        return delete_job(job, store, dagster)
+
+    return router
