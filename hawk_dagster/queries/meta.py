@@ -148,7 +148,10 @@ def _common(query: _Query, filters: ListFilter, *, model_column: str, model_is_a
         query.add("created_by = %(created_by)s", created_by=filters.created_by)
     if filters.task:
         query.add(
-            "task_name = %(task)s" if not model_is_array else "%(task)s = ANY(tasks)", task=filters.task
+            "EXISTS (SELECT 1 FROM unnest(tasks) AS t WHERE t = %(task)s OR t LIKE '%%/' || %(task)s)"
+            if model_is_array
+            else "(task_name = %(task)s OR task_name LIKE '%%/' || %(task)s)",
+            task=filters.task,
         )
     if filters.model:
         clause = (
@@ -216,7 +219,7 @@ def list_evals(
         SELECT e.eval_id, e.eval_set_id, e.task_name, e.model, e.status, e.created_by, e.error_message,
           e.is_superseded, e.samples_total, e.samples_completed, e.samples_errored, sc.score,
           e.created_at, e.completed_at, e.location,
-          coalesce(e.created_at, e.started_at, e.last_imported_at) AS sort_at, e.eval_pk AS page_key,
+          coalesce(e.created_at, e.started_at, e.last_imported_at) AS sort_at, e.eval_pk::text AS page_key,
           e.eval_id || ' ' || e.eval_set_id || ' ' || e.task_name || ' ' || e.model AS search_text
         FROM {schema}.dim_evals AS e
         LEFT JOIN (SELECT eval_pk, avg(score_float) AS score FROM {schema}.fct_samples GROUP BY eval_pk)
@@ -247,7 +250,7 @@ def list_samples(
         SELECT f.sample_uuid, f.sample_id, f.epoch, f.eval_id, f.eval_set_id, f.task_name, f.model,
           f.created_by, f.status, f.score_float AS score, f.score_value, f.primary_scorer, f.error_message,
           f.started_at, f.completed_at,
-          coalesce(f.completed_at, f.started_at, f.source_updated_at) AS sort_at, f.sample_pk AS page_key,
+          coalesce(f.completed_at, f.started_at, f.source_updated_at) AS sort_at, f.sample_pk::text AS page_key,
           f.sample_uuid || ' ' || f.sample_id || ' ' || f.eval_set_id || ' ' || f.task_name || ' ' || f.model
             AS search_text
         FROM {schema}.fct_samples AS f

@@ -1,0 +1,52 @@
+"""A warehouse holding real eval logs and the dbt marts built over them, for the list routes' tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from hawk_dagster.importer import import_eval_log
+from hawk_dagster.logstore import LogStore
+from hawk_dagster.warehouse.dbt_env import dbt_env, run_dbt_parse
+
+
+def copy_eval_set(
+    source: Path, log_root: Path, eval_set_id: str, models: list[str], groups: list[str]
+) -> Path:
+    """The logs of `source` as eval set folder `evals/<eval_set_id>` of `log_root`, with its `.models.json`."""
+    folder = log_root / "evals" / eval_set_id
+    shutil.copytree(source, folder)
+    (folder / ".models.json").write_text(json.dumps({"model_names": models, "model_groups": groups}))
+    return folder
+
+
+def import_folder(database_url: str, log_root: Path, eval_set_id: str) -> int:
+    """Import every log of the eval set; the number imported."""
+    store = LogStore.from_root(str(log_root))
+    keys = [info.key for info in store.list(f"evals/{eval_set_id}/") if info.key.endswith(".eval")]
+    results = [import_eval_log(database_url, store, key) for key in keys]
+    failed = [result for result in results if result.outcome == "failed"]
+    assert not failed, failed
+    return len(results)
+
+
+def build_marts(database_url: str, target_dir: Path) -> None:
+    """`dbt build` through Dagster, as the code location runs it, into a private target folder."""
+    import dagster as dg
+
+    from assets.dbt import dbt_resource, hawk_dbt_assets
+
+    os.environ.pop("HAWK_DBT_SCHEMA", None)
+    run_dbt_parse(target_dir=target_dir, env=dbt_env(database_url))
+    previous = os.environ.get("DBT_TARGET_PATH")
+    os.environ["DBT_TARGET_PATH"] = str(target_dir)
+    try:
+        result = dg.materialize([hawk_dbt_assets], resources={"dbt": dbt_resource(database_url)})
+        assert result.success
+    finally:
+        if previous is None:
+            os.environ.pop("DBT_TARGET_PATH", None)
+        else:
+            os.environ["DBT_TARGET_PATH"] = previous
