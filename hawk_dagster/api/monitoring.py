@@ -56,7 +56,7 @@ def find_job(job_id: str, identity: Identity, checks: AccessChecks, store: LogSt
             run = dagster.latest_run(tag, job_id)
             if run is not None:
                 return Job(job_id, kind, prefix, tag, run)
-    raise Problem(404, NOT_FOUND_HINT, f"no eval set or scan {job_id!r}")
+    raise Problem(404, NOT_FOUND_HINT, f"{job_id!r} not found: no eval set or scan has this id")
 
 
 def task_progress(store: LogStore, job: Job) -> list[dict[str, Any]]:
@@ -140,6 +140,25 @@ def job_status(job: Job, settings: ApiSettings, store: LogStore, dagster: Dagste
     return status
 
 
+START_WAIT_SECONDS = 60.0
+
+
+def terminate_when_started(dagster: Dagster, tag: str, job_id: str, run_id: str) -> str | None:
+    """Terminate the run; Dagster refuses while a run is STARTING (its process is not up yet), so wait
+    for it to start (or end) first. None when terminated, else Dagster's one-line refusal."""
+    import time
+
+    deadline = time.monotonic() + START_WAIT_SECONDS
+    while True:
+        refusal = dagster.terminate(run_id)
+        current = dagster.latest_run(tag, job_id) or {}
+        if refusal is None or "STARTING" not in refusal or time.monotonic() > deadline:
+            return refusal
+        if current.get("runId") == run_id and current.get("status") not in ACTIVE_STATUSES:
+            return None
+        time.sleep(0.5)
+
+
 def delete_job(job: Job, store: LogStore, dagster: Dagster) -> dict[str, Any]:
     """Terminate the latest run if it is active, remove its cluster objects and local secret store."""
     from hawk_dagster.k8s.names import secret_name_for
@@ -149,7 +168,7 @@ def delete_job(job: Job, store: LogStore, dagster: Dagster) -> dict[str, Any]:
     stopped: str | None = None
     run = job.run
     if run is not None and run["status"] in ACTIVE_STATUSES:
-        refusal = dagster.terminate(run["runId"])
+        refusal = terminate_when_started(dagster, job.tag, job.job_id, run["runId"])
         if refusal is not None:
             raise Problem(409, "Try again, or stop the run in the Dagster UI", f"Dagster refused: {refusal}")
         stopped = run["runId"]

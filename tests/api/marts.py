@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from hawk_dagster.importer import import_eval_log
 from hawk_dagster.logstore import LogStore
 from hawk_dagster.warehouse.dbt_env import dbt_env, run_dbt_parse
+from tests.api.conftest import Stack, running_stack, stack_env
+from tests.fixtures.postgres import temporary_database
+
+FIXTURE_SET = "fixture-set"  # the eval set id in the fixture logs' headers
 
 
 def copy_eval_set(
@@ -50,3 +56,21 @@ def build_marts(database_url: str, target_dir: Path) -> None:
             os.environ.pop("DBT_TARGET_PATH", None)
         else:
             os.environ["DBT_TARGET_PATH"] = previous
+
+
+@contextmanager
+def local_stack_with_marts(
+    work_dir: Path, postgres_url: str, warehouse_template: str, eval_set_logs: Path
+) -> Iterator[Stack]:
+    """A local-mode API + Dagster webserver whose warehouse holds the fixture logs' marts (eval set
+    `fixture-set`, its folder in the stack's log root)."""
+    with temporary_database(postgres_url, "hawk_jobs", template=warehouse_template) as url:
+        env = stack_env(work_dir, HAWK_DATABASE_URL=url, HAWK_USER="jobs-tester")
+        for variable in ("HAWK_MODEL_ACCESS_TOKEN_ISSUER", "HAWK_LAUNCH_GRANT_KEY", "HAWK_ENV"):
+            env.pop(variable, None)
+        log_root = Path(env["HAWK_LOG_ROOT"])
+        copy_eval_set(eval_set_logs, log_root, FIXTURE_SET, [], [])
+        import_folder(url, log_root, FIXTURE_SET)
+        build_marts(url, work_dir / "dbt-target")
+        with running_stack(work_dir, env) as stack:
+            yield stack
