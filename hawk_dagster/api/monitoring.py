@@ -141,21 +141,22 @@ def job_status(job: Job, settings: ApiSettings, store: LogStore, dagster: Dagste
 
 
 START_WAIT_SECONDS = 60.0
+ENDED = "ended"
 
 
 def terminate_when_started(dagster: Dagster, tag: str, job_id: str, run_id: str) -> str | None:
     """Terminate the run; Dagster refuses while a run is STARTING (its process is not up yet), so wait
-    for it to start (or end) first. None when terminated, else Dagster's one-line refusal."""
+    for it to start first. None when terminated, "ended" when it ended meanwhile, else the refusal."""
     import time
 
     deadline = time.monotonic() + START_WAIT_SECONDS
     while True:
         refusal = dagster.terminate(run_id)
-        current = dagster.latest_run(tag, job_id) or {}
         if refusal is None or "STARTING" not in refusal or time.monotonic() > deadline:
             return refusal
+        current = dagster.latest_run(tag, job_id) or {}
         if current.get("runId") == run_id and current.get("status") not in ACTIVE_STATUSES:
-            return None
+            return ENDED
         time.sleep(0.5)
 
 
@@ -169,10 +170,11 @@ def delete_job(job: Job, store: LogStore, dagster: Dagster) -> dict[str, Any]:
     run = job.run
     if run is not None and run["status"] in ACTIVE_STATUSES:
         refusal = terminate_when_started(dagster, job.tag, job.job_id, run["runId"])
-        if refusal is not None:
+        if refusal not in (None, ENDED):
             raise Problem(409, "Try again, or stop the run in the Dagster UI", f"Dagster refused: {refusal}")
-        stopped = run["runId"]
-        removed.append(f"run {run['runId']} (terminated)")
+        if refusal is None:
+            stopped = run["runId"]
+            removed.append(f"run {run['runId']} (terminated)")
     if run is not None and run["tags"].get(EXECUTOR_TAG) == "k8s":
         from hawk_dagster.k8s.pod_status import delete_job_objects
 

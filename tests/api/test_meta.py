@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from hawk_dagster.access.registry import ModelGroupRegistry, sync_registry
@@ -137,3 +138,36 @@ def test_paging_is_newest_first_without_gaps_or_repeats(stack: Stack, tokens: di
 def test_a_bad_cursor_is_422(stack: Stack, tokens: dict[str, str]) -> None:
     response = stack.get("/meta/samples?cursor=not-a-cursor", tokens["dave"])
     assert response.status_code == 422 and "cursor" in response.json()["detail"]
+
+
+def test_status_reads_the_log_headers_for_whoever_may_read_the_folder(
+    stack: Stack, tokens: dict[str, str]
+) -> None:
+    response = stack.get(f"/jobs/{EVAL_SET_ID}/status", tokens["dave"])
+    assert response.status_code == 200, response.text
+    status = response.json()
+    assert status["kind"] == "eval-set" and status["run"] is None  # imported logs, no Dagster run
+    assert sorted((row["task"], row["model"]) for row in status["tasks"]) == [
+        (task, model)
+        for task in ("hawk_examples/arith", "hawk_examples/troubles")
+        for model in (CAREFUL, SLOPPY)
+    ]
+    assert all(row["samples_total"] == 3 and row["status"] == "success" for row in status["tasks"])
+    assert status["logs"] == str(stack.log_root / "evals" / EVAL_SET_ID)
+
+
+def test_a_folder_the_user_may_not_read_is_403_on_every_job_route(
+    stack: Stack, tokens: dict[str, str]
+) -> None:
+    answers = [
+        stack.get(f"/jobs/{EVAL_SET_ID}/status", tokens["alice"]),
+        stack.get(f"/jobs/{EVAL_SET_ID}/logs", tokens["alice"]),
+        httpx.delete(
+            f"{stack.api_url}/jobs/{EVAL_SET_ID}", headers={"Authorization": f"Bearer {tokens['alice']}"}
+        ),
+    ]
+    assert {answer.status_code for answer in answers} == {403}
+    assert len({answer.text for answer in answers}) == 1 and GROUP_B in answers[0].json()["detail"]
+    missing = stack.get("/jobs/no-such-set/status", tokens["dave"])
+    assert missing.status_code == 404 and "'no-such-set' not found" in missing.json()["detail"]
+    assert "hawk list eval-sets" in missing.json()["title"]
