@@ -168,7 +168,7 @@ def delete_job(job: Job, store: LogStore, dagster: Dagster) -> dict[str, Any]:
     removed: list[str] = []
     stopped: str | None = None
     run = job.run
-    if run is not None and run["status"] in ACTIVE_STATUSES:
+    if run is not None and run["status"] in ACTIVE_STATUSES - {"CANCELING"}:
         refusal = terminate_when_started(dagster, job.tag, job.job_id, run["runId"])
         if refusal not in (None, ENDED):
             raise Problem(409, "Try again, or stop the run in the Dagster UI", f"Dagster refused: {refusal}")
@@ -190,7 +190,7 @@ def delete_job(job: Job, store: LogStore, dagster: Dagster) -> dict[str, Any]:
         "stopped": stopped,
         "removed": removed,
         "kept": store.uri(run_key(job.prefix, job.job_id)),
-        "message": "" if stopped else "nothing to stop: the run is not active",
+        "message": "" if stopped else "nothing to stop: the run is not active (or already being cancelled)",
     }
 
 

@@ -124,7 +124,8 @@ def _page(
     rows = rows[: filters.limit]
     next_cursor = encode_cursor(rows[-1]["sort_at"], rows[-1]["page_key"]) if more and rows else None
     for row in rows:
-        row.pop("page_key", None)
+        for internal in ("page_key", "sort_at", "search_text"):
+            row.pop(internal, None)
     return {"items": [_jsonable(row) for row in rows], "next_cursor": next_cursor}
 
 
@@ -202,11 +203,7 @@ def list_eval_sets(
     query = _Query()
     query.params["permitted"] = permitted
     _common(query, filters, model_column="models", model_is_array=True)
-    page = _page(connection, select, query, "sort_at", "page_key", filters)
-    for item in page["items"]:
-        item.pop("search_text", None)
-        item.pop("sort_at", None)
-    return page
+    return _page(connection, select, query, "sort_at", "page_key", filters)
 
 
 def list_evals(
@@ -233,11 +230,7 @@ def list_evals(
     if filters.parent_id:
         query.add("eval_set_id = %(parent)s", parent=filters.parent_id)
     _common(query, filters, model_column="model")
-    page = _page(connection, select, query, "sort_at", "page_key", filters)
-    for item in page["items"]:
-        item.pop("search_text", None)
-        item.pop("sort_at", None)
-    return page
+    return _page(connection, select, query, "sort_at", "page_key", filters)
 
 
 def list_samples(
@@ -263,11 +256,7 @@ def list_samples(
     if filters.parent_id:
         query.add("(eval_set_id = %(parent)s OR eval_id = %(parent)s)", parent=filters.parent_id)
     _common(query, filters, model_column="model")
-    page = _page(connection, select, query, "sort_at", "page_key", filters)
-    for item in page["items"]:
-        item.pop("search_text", None)
-        item.pop("sort_at", None)
-    return page
+    return _page(connection, select, query, "sort_at", "page_key", filters)
 
 
 def _format(template: str) -> sql.Composable:

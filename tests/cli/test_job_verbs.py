@@ -103,9 +103,12 @@ def test_delete_stops_an_active_run(stack: Stack, tmp_path: Path) -> None:
     eval_set_id = last_eval_set_id(stack)
     answer = json.loads(ok(stack, "delete", "--json"))
     assert answer["stopped"] == answer["run_id"] and answer["id"] == eval_set_id
+    again = ok(stack, "delete", eval_set_id)  # right away: the run may still be CANCELING
+    assert again.startswith(f"{eval_set_id}: nothing to stop (run {answer['run_id']}: CANCEL")
     assert wait_for_run(stack.dagster_url, answer["run_id"]) == DagsterRunStatus.CANCELED
-    again = ok(stack, "delete", eval_set_id)
-    assert again.startswith(f"{eval_set_id}: nothing to stop (run {answer['run_id']}: CANCELED)")
+    assert ok(stack, "delete", eval_set_id).startswith(
+        f"{eval_set_id}: nothing to stop (run {answer['run_id']}: CANCELED)"
+    )
 
 
 def test_an_unknown_id_is_not_found_with_a_hint(stack: Stack) -> None:

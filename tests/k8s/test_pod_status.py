@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from kubernetes.client import (
     CoreV1Event,
@@ -26,7 +26,7 @@ def event(second: int, reason: str, message: str) -> CoreV1Event:
         metadata=V1ObjectMeta(name=f"e{second}"),
         reason=reason,
         message=message,
-        last_timestamp=datetime(2026, 1, 1, 0, 0, second, tzinfo=timezone.utc),
+        last_timestamp=datetime(2026, 1, 1, 0, 0, second, tzinfo=UTC),
     )
 
 
