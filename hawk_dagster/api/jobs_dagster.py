@@ -6,11 +6,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from datetime import UTC
 from typing import Any
 
 from hawk_dagster.api.problems import Problem
 from hawk_dagster.runs.launch import LaunchError, graphql_client, unreachable
+
+# Dagster's own logger lines in the captured stderr: already in the event log, so left out of it.
+DAGSTER_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} - dagster - ")
 
 LATEST_RUN_QUERY = """
 query HawkLatestRun($filter: RunsFilter!) {
@@ -171,7 +175,11 @@ def run_log_lines(dagster: Dagster, run_id: str, cursor: LogCursor) -> list[str]
         captured = dagster.captured(run_id, file_key, file_cursor or None)
         for stream in ("stdout", "stderr"):
             text = captured.get(stream) or ""
-            lines.extend(f"[{file_key} {stream}] {line}" for line in text.splitlines())
+            lines.extend(
+                f"[{file_key} {stream}] {line}"
+                for line in text.splitlines()
+                if not DAGSTER_LOG_LINE.match(line)
+            )
         if captured.get("cursor"):
             cursor.files[file_key] = captured["cursor"]
     return lines
