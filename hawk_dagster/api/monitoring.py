@@ -93,11 +93,29 @@ def task_progress(store: LogStore, job: Job) -> list[dict[str, Any]]:
                 "status": log.status,
                 "samples_done": done,
                 "samples_total": total,
-                "error": first_line(log.error.message) if log.error else None,
+                "error": log_error(log, location),
                 "log": location,
             }
         )
     return sorted(rows, key=lambda row: (str(row.get("task")), str(row.get("model"))))
+
+
+def log_error(log: Any, location: str) -> str | None:
+    """The one-line cause of a failed log: its error, else (failed on sample errors) the first sample's."""
+    if log.error is not None:
+        return first_line(log.error.message)
+    if log.status != "error":
+        return None
+    from inspect_ai.log import read_eval_log_sample_summaries
+
+    try:
+        summaries = read_eval_log_sample_summaries(location)
+    except Exception:
+        return None
+    errored = [summary for summary in summaries if summary.error]
+    if not errored:
+        return None
+    return f"sample {errored[0].id}: {first_line(errored[0].error)} ({len(errored)} sample(s) errored)"
 
 
 def run_summary(job: Job, settings: ApiSettings) -> dict[str, Any] | None:

@@ -117,3 +117,25 @@ def test_an_unknown_id_is_not_found_with_a_hint(stack: Stack) -> None:
         assert result.returncode == 1
         (line,) = result.stderr.strip().splitlines()
         assert "no-such-eval-set" in line and "not found" in line and "hawk list eval-sets" in line, line
+
+
+def test_status_of_a_failed_eval_gives_each_error_in_one_line(stack: Stack, tmp_path: Path) -> None:
+    config = tmp_path / "failing.yaml"
+    failing = eval_set_config("failing")
+    failing["tasks"][0]["items"] = [{"name": "troubles", "args": {"n": 3, "fail_on_error": True}}]
+    config.write_text(yaml.safe_dump(failing))
+    ok(stack, "eval-set", str(config))
+    eval_set_id = last_eval_set_id(stack)
+    status = json.loads(ok(stack, "status", eval_set_id, "--json"))
+    wait_for_run(stack.dagster_url, status["run"]["run_id"])
+    status = json.loads(ok(stack, "status", "--json"))
+    # Inspect's eval set retries a failed task: one log per attempt, each failed
+    assert status["tasks"] and all(row["task"] == "hawk_examples/troubles" for row in status["tasks"])
+    task = status["tasks"][0]
+    assert task["status"] == "error" and task["error"] and "\n" not in task["error"]
+    assert status["errors"] and all("\n" not in error for error in status["errors"])
+    text = ok(stack, "status")
+    assert "errors:" in text and f"hawk_examples/troubles x {CAREFUL_MODEL}: {task['error']}" in text
+
+
+CAREFUL_MODEL = "hawk-offline/careful"
