@@ -167,6 +167,26 @@ def _common(query: _Query, filters: ListFilter, *, model_column: str, model_is_a
         query.add("search_text ILIKE %(search)s", search=f"%{filters.search}%")
 
 
+def _listing(
+    connection: psycopg.Connection[Any],
+    select: sql.Composable,
+    filters: ListFilter,
+    permitted: list[str] | None,
+    *,
+    parent: str | None = None,
+    model_column: str = "model",
+    model_is_array: bool = False,
+) -> dict[str, Any]:
+    """One page of `select` (a subquery whose WHERE holds the permission filter) with the filters applied;
+    `parent` is the clause `parent_id` narrows by."""
+    query = _Query()
+    query.params["permitted"] = permitted
+    if parent is not None and filters.parent_id:
+        query.add(parent, parent=filters.parent_id)
+    _common(query, filters, model_column=model_column, model_is_array=model_is_array)
+    return _page(connection, select, query, "sort_at", "page_key", filters)
+
+
 def _eval_visible(alias: str) -> str:
     return (
         f"EXISTS (SELECT 1 FROM {{intermediate}}.int_eval_models AS m WHERE m.eval_pk = {alias}.eval_pk "
@@ -200,10 +220,7 @@ def list_eval_sets(
         + visible
         + ") AS page"
     )
-    query = _Query()
-    query.params["permitted"] = permitted
-    _common(query, filters, model_column="models", model_is_array=True)
-    return _page(connection, select, query, "sort_at", "page_key", filters)
+    return _listing(connection, select, filters, permitted, model_column="models", model_is_array=True)
 
 
 def list_evals(
@@ -225,12 +242,7 @@ def list_evals(
         + visible
         + ") AS page"
     )
-    query = _Query()
-    query.params["permitted"] = permitted
-    if filters.parent_id:
-        query.add("eval_set_id = %(parent)s", parent=filters.parent_id)
-    _common(query, filters, model_column="model")
-    return _page(connection, select, query, "sort_at", "page_key", filters)
+    return _listing(connection, select, filters, permitted, parent="eval_set_id = %(parent)s")
 
 
 def list_samples(
@@ -251,12 +263,8 @@ def list_samples(
         + visible
         + ") AS page"
     )
-    query = _Query()
-    query.params["permitted"] = permitted
-    if filters.parent_id:
-        query.add("(eval_set_id = %(parent)s OR eval_id = %(parent)s)", parent=filters.parent_id)
-    _common(query, filters, model_column="model")
-    return _page(connection, select, query, "sort_at", "page_key", filters)
+    parent = "(eval_set_id = %(parent)s OR eval_id = %(parent)s)"
+    return _listing(connection, select, filters, permitted, parent=parent)
 
 
 def _format(template: str) -> sql.Composable:
