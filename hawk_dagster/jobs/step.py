@@ -16,7 +16,7 @@ import dagster as dg
 from hawk_dagster.access.grant import GrantError
 from hawk_dagster.access.launch_check import GrantSettings, check_launch, grant_job_id
 from hawk_dagster.jobs.log_store_assets import records_table, report_log_store
-from hawk_dagster.jobs.op_config import CONFIG_REFERENCE
+from hawk_dagster.jobs.op_config import CONFIG_REFERENCE, RunOptions, launch_request, op_config_schema
 from hawk_dagster.runner.pipes import PipesSubprocessRunner
 from hawk_dagster.runs.execute import RunFailed, RunRequest, run
 from hawk_dagster.runs.kind import RunKind, RunOutcome
@@ -134,3 +134,14 @@ def step_op(kind: RunKind[Any], config_schema: Any = None) -> Any:
         tags={"kind": "inspect"},
         required_resource_keys=set(RESOURCE_KEYS),
     )
+
+
+def run_op(kind: RunKind[Any], options: type[RunOptions]) -> dg.OpDefinition:
+    """The op of `kind`: its config typed from the kind's config model and `options`, its body the one step."""
+
+    @step_op(kind, config_schema=op_config_schema(kind, options))
+    def run_kind_op(context: dg.OpExecutionContext) -> dg.Output[dict[str, Any]]:
+        return run_step(kind, context, launch_request(kind, options, context))
+
+    op: dg.OpDefinition = run_kind_op
+    return op
