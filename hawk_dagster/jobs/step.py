@@ -6,8 +6,6 @@ Pipes subprocess runner. In a cluster the step runs in its own pod (dagster-k8s 
 sized per run through `execution.config.per_step_k8s_config.<op name>` (see `hawk_dagster.k8s`).
 """
 
-from __future__ import annotations
-
 import dataclasses
 from typing import Any
 
@@ -137,7 +135,9 @@ def step_op(kind: RunKind[Any], config_schema: Any = None) -> Any:
 
 
 def run_op(kind: RunKind[Any], options: type[RunOptions]) -> dg.OpDefinition:
-    """The op of `kind`: its config typed from the kind's config model and `options`, its body the one step."""
+    """The op of `kind`: its config typed from the kind's config model and `options`, its body the one step.
+    (This module has no `from __future__ import annotations`: Dagster checks the `context` annotation as a
+    class, not a string.)"""
 
     @step_op(kind, config_schema=op_config_schema(kind, options))
     def run_kind_op(context: dg.OpExecutionContext) -> dg.Output[dict[str, Any]]:
