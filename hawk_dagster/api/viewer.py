@@ -5,6 +5,7 @@
   only eval-set folders the caller may read by the folder rule; the root is never listed; nothing is
   deleted or edited). Every refusal is the same 403, whether the folder exists or not. S3 logs are read
   by the API and streamed; no presigned URL is handed out.
+- `/view/eval-set/<id>`: redirects to the viewer page on that folder (`hawk web`).
 - `/view/`: Inspect's viewer page (its built `dist`), with a small script that sends its API calls
   (`/api/...` in the standalone viewer) to `/view/logs/...`.
 - `/view/link` + `/view/login?code=`: with auth on, the CLI trades its bearer token for a one-time code
@@ -72,8 +73,11 @@ SHIM_JS = """(() => {
 """
 
 
-def viewer_url(eval_set_id: str | None = None, log_file: str | None = None, sample: tuple[str, int] | None = None) -> str:
-    """The viewer page's path: an eval set's folder, optionally one log file and one sample of it."""
+def viewer_url(
+    eval_set_id: str | None = None, log_file: str | None = None, sample: tuple[str, int] | None = None
+) -> str:
+    """The viewer page's path: an eval set's folder, optionally one of its log files (a name relative to
+    the folder) and one sample of it."""
     query = {"inspect_server": "true"}
     if eval_set_id:
         query["log_dir"] = eval_set_id
@@ -239,9 +243,10 @@ def viewer_app(settings: ApiSettings, checks: AccessChecks, codes: LinkCodes) ->
 
     store = LogStore.from_root(settings.log_root)
     resolve = viewer_identity(settings)
+    access = EvalSetAccess(store, checks)
     inspect_api = view_server_app(
         mapping_policy=EvalSetMapping(store),
-        access_policy=EvalSetAccess(store, checks),
+        access_policy=access,
         default_dir="",
         recursive=False,
         generate_direct_urls=False,
@@ -292,6 +297,16 @@ def viewer_app(settings: ApiSettings, checks: AccessChecks, codes: LinkCodes) ->
         )
         return response
 
+    @app.get("/eval-set/{eval_set_id}", include_in_schema=False)
+    def eval_set(eval_set_id: str, request: Request) -> RedirectResponse:
+        """The viewer page on an eval set's folder (`hawk web`); 403 when the caller may not read it."""
+        identity = resolve(request)
+        if eval_set_of(eval_set_id) != eval_set_id or not access._may_read(identity, eval_set_id):
+            raise Problem(
+                403, "Ask an administrator for access to this eval set", f"you may not read {eval_set_id}"
+            )
+        return RedirectResponse(viewer_url(eval_set_id), status_code=307)
+
     app.mount(LOGS_PATH, IdentityGate(inspect_api, resolve))
     app.mount("/", StaticFiles(directory=dist, html=True), name="viewer-assets")
     return app
@@ -329,11 +344,16 @@ def mount_viewer(app: FastAPI, settings: ApiSettings, checks: AccessChecks) -> N
             raise missing
         if not EvalSetAccess(store, checks)._may_read(identity, sample["eval_set_id"]):
             raise missing  # the same answer as an unknown uuid: no existence leak
-        key = store.relpath(sample["location"])
-        prefix = f"{EVALS_PREFIX}/"
-        if not key.startswith(prefix):
-            raise Problem(409, "Re-import the log", f"sample {uuid}'s log {sample['location']} is not under {prefix}")
-        log_file = key[len(prefix) :]
+        folder = f"{EVALS_PREFIX}/{sample['eval_set_id']}/"
+        try:
+            key = store.relpath(sample["location"])
+        except Exception:
+            key = ""
+        if not key.startswith(folder):
+            raise Problem(
+                409, "Re-import the log", f"sample {uuid}'s log {sample['location']} is not under {folder}"
+            )
+        log_file = key[len(folder) :]
         target = viewer_url(sample["eval_set_id"], log_file, (sample["id"], sample["epoch"]))
         return RedirectResponse(target, status_code=307)
 
