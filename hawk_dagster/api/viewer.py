@@ -239,6 +239,7 @@ def viewer_page(dist: Path) -> str:
 
 def viewer_app(settings: ApiSettings, checks: AccessChecks, codes: LinkCodes) -> FastAPI:
     """The app mounted at VIEW_MOUNT."""
+    from inspect_ai._view._csp import read_content_security_policy
     from inspect_ai._view.fastapi_server import view_server_app
 
     store = LogStore.from_root(settings.log_root)
@@ -255,13 +256,17 @@ def viewer_app(settings: ApiSettings, checks: AccessChecks, codes: LinkCodes) ->
     install_handlers(inspect_api)
     dist = inspect_dist()
     page = viewer_page(dist)
+    page_headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+    policy = read_content_security_policy(dist)  # Inspect's own policy for its page (logs are untrusted)
+    if policy is not None:
+        page_headers["Content-Security-Policy"] = f"{policy}; frame-ancestors 'none'"
 
     app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     install_handlers(app)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> HTMLResponse:
-        return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(page, headers=page_headers)
 
     @app.get(f"/{SHIM_NAME}", include_in_schema=False)
     def shim() -> Response:
