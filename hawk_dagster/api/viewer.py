@@ -200,7 +200,7 @@ class EvalSetAccess:
         self.store = store
         self.checks = checks
 
-    def _may_read(self, identity: Identity, eval_set_id: str) -> bool:
+    def may_read(self, identity: Identity, eval_set_id: str) -> bool:
         try:
             check_folder_read(identity, self.store, EVALS_PREFIX, eval_set_id, self.checks.registry)
         except (AccessDenied, FolderNotFound):
@@ -212,7 +212,7 @@ class EvalSetAccess:
         identity = request.scope.get("state", {}).get(IDENTITY_STATE)
         if eval_set_id is None or not isinstance(identity, Identity):
             return False
-        return await run_in_threadpool(self._may_read, identity, eval_set_id)
+        return await run_in_threadpool(self.may_read, identity, eval_set_id)
 
     async def can_list(self, request: Request, dir: str) -> bool:
         return await self.can_read(request, dir)
@@ -306,7 +306,7 @@ def viewer_app(settings: ApiSettings, checks: AccessChecks, codes: LinkCodes) ->
     def eval_set(eval_set_id: str, request: Request) -> RedirectResponse:
         """The viewer page on an eval set's folder (`hawk web`); 403 when the caller may not read it."""
         identity = resolve(request)
-        if eval_set_of(eval_set_id) != eval_set_id or not access._may_read(identity, eval_set_id):
+        if eval_set_of(eval_set_id) != eval_set_id or not access.may_read(identity, eval_set_id):
             raise Problem(
                 403, "Ask an administrator for access to this eval set", f"you may not read {eval_set_id}"
             )
@@ -347,7 +347,7 @@ def mount_viewer(app: FastAPI, settings: ApiSettings, checks: AccessChecks) -> N
         missing = Problem(404, NOT_FOUND_HINT, f"sample {uuid} not found")
         if sample is None:
             raise missing
-        if not EvalSetAccess(store, checks)._may_read(identity, sample["eval_set_id"]):
+        if not EvalSetAccess(store, checks).may_read(identity, sample["eval_set_id"]):
             raise missing  # the same answer as an unknown uuid: no existence leak
         folder = f"{EVALS_PREFIX}/{sample['eval_set_id']}/"
         try:
