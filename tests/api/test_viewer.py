@@ -200,3 +200,27 @@ def test_login_link_sets_the_viewer_cookie_once(viewer: Viewer) -> None:
         assert browser.get(f"/view/eval-set/{OWN_SET}").status_code == 307
     again = httpx.get(f"{viewer.url}/view/login?code={code}")
     assert again.status_code == 401 and "used or expired" in again.json()["detail"]
+
+
+def test_s3_logs_are_read_through_the_api(
+    tmp_path: Path, eval_set_logs: Path, s3_log_root: str, s3_client: object
+) -> None:
+    """Local mode over an S3 log root: the viewer lists and reads through the API; no presigned URL."""
+    store = LogStore.from_root(s3_log_root)
+    names = sorted(p.name for p in eval_set_logs.glob("*.eval"))
+    for name in names:
+        store.write_bytes(f"{EVALS_PREFIX}/{OWN_SET}/{name}", (eval_set_logs / name).read_bytes())
+    write_models_file(store, EVALS_PREFIX, OWN_SET, OFFLINE_MODELS, [])
+    env = {**stack_env(tmp_path, HAWK_LOG_ROOT=s3_log_root)}
+    for name in [name for name in env if name.startswith("HAWK_MODEL_ACCESS_TOKEN_")]:
+        env.pop(name)
+    with running_api("http://127.0.0.1:9", env, tmp_path / "api.log") as url:
+        listing = httpx.get(f"{url}/view/logs/logs?log_dir={OWN_SET}", timeout=60)
+        assert listing.status_code == 200, listing.text
+        assert sorted(entry["name"] for entry in listing.json()["files"]) == [f"{OWN_SET}/{n}" for n in names]
+        name = urllib.parse.quote(f"{OWN_SET}/{names[0]}")
+        info = httpx.get(f"{url}/view/logs/log-info/{name}", timeout=60).json()
+        assert "direct_url" not in info and info["size"] == (eval_set_logs / names[0]).stat().st_size
+        data = httpx.get(f"{url}/view/logs/log-bytes/{name}?start=0&end=3", timeout=60)
+        assert data.content == (eval_set_logs / names[0]).read_bytes()[:4]
+        assert httpx.get(f"{url}/view/logs/logs", timeout=60).status_code == 403
