@@ -20,6 +20,7 @@ from hawk_dagster.api.launching import Launched, LaunchRequest, launch
 from hawk_dagster.api.problems import Problem, install_handlers
 from hawk_dagster.api.runs import run_status
 from hawk_dagster.api.settings import ApiSettings
+from hawk_dagster.api.viewer import mount_viewer
 from hawk_dagster.auth.identity import Identity
 from hawk_dagster.auth.settings import AuthConfigError, AuthSettings
 from hawk_dagster.logstore import EVALS_PREFIX, SCANS_PREFIX, LogStore
@@ -157,6 +158,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.mount(
         "/dagster", dagster_proxy_app(settings)
     )  # the Dagster UI, for admins (webserver path prefix /dagster)
+
+    mount_viewer(app, settings, checks)  # the log viewer (/view) and sample permalinks
 
     # Trailing-slash forms, as Hawk's CLI calls them (`POST /eval_sets/`), without a redirect.
     app.add_api_route("/eval_sets/", create_eval_set, methods=["POST"], include_in_schema=False)

@@ -81,6 +81,14 @@ class LazyGroup(click.Group):
             "Forget the stored tokens (and revoke the refresh token).",
         ),
         "auth": ("hawk_dagster.cli.auth:auth", "Log in and print tokens for other tools."),
+        "web": (
+            "hawk_dagster.cli.viewing:web",
+            "Open an eval set in the log viewer (default: the last one).",
+        ),
+        "view-sample": (
+            "hawk_dagster.cli.viewing:view_sample",
+            "Open one sample (by uuid) in the log viewer.",
+        ),
         "serve": (
             "hawk_dagster.api.serve:serve",
             "Run the Hawk API (HAWK_API_HOST/PORT, default 127.0.0.1:8080).",
