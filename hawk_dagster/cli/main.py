@@ -81,6 +81,18 @@ class LazyGroup(click.Group):
             "Forget the stored tokens (and revoke the refresh token).",
         ),
         "auth": ("hawk_dagster.cli.auth:auth", "Log in and print tokens for other tools."),
+        "transcript": (
+            "hawk_dagster.cli.transcripts:transcript",
+            "Print a sample's transcript as markdown (--raw: its JSON).",
+        ),
+        "transcripts": (
+            "hawk_dagster.cli.transcripts:transcripts",
+            "Write an eval set's samples as files (markdown or JSON).",
+        ),
+        "scan-export": (
+            "hawk_dagster.cli.transcripts:scan_export",
+            "Export a scan run's scanner results as CSV.",
+        ),
         "serve": (
             "hawk_dagster.api.serve:serve",
             "Run the Hawk API (HAWK_API_HOST/PORT, default 127.0.0.1:8080).",
