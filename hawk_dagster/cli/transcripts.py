@@ -153,9 +153,12 @@ def scan_export(scan_run_id: str | None, output: Path | None) -> None:
             sys.stdout.buffer.flush()
             return
         partial = output.with_name(output.name + ".partial")
-        with partial.open("wb") as out:
-            size = download(path, out)
-        partial.replace(output)
+        try:
+            with partial.open("wb") as out:
+                size = download(path, out)
+            partial.replace(output)
+        finally:
+            partial.unlink(missing_ok=True)
     except ApiError as exc:
         fail(str(exc))
         return

@@ -106,7 +106,10 @@ def test_the_transcript_is_the_sample_as_inspect_reads_it(
 
 
 def test_the_transcript_is_read_from_a_log_store_on_s3(
-    transcript_logs: TranscriptLogs, transcript_warehouse: str, samples: list[dict[str, Any]], s3_log_root: str
+    transcript_logs: TranscriptLogs,
+    transcript_warehouse: str,
+    samples: list[dict[str, Any]],
+    s3_log_root: str,
 ) -> None:
     local, remote = transcript_logs.store, LogStore.from_root(s3_log_root)
     for info in local.list(f"{EVALS_PREFIX}/{SOURCE_EVAL_SET_ID}/"):
@@ -146,7 +149,9 @@ def csv_rows(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def test_the_scan_export_has_one_row_per_scanner_result(client: TestClient, transcript_warehouse: str) -> None:
+def test_the_scan_export_has_one_row_per_scanner_result(
+    client: TestClient, transcript_warehouse: str
+) -> None:
     results = fetch(
         transcript_warehouse,
         "SELECT r.uuid, r.scanner_key, r.value_type FROM hawk_raw.scanner_result r"

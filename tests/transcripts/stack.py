@@ -75,7 +75,9 @@ def transcript_logs(
 ) -> TranscriptLogs:
     base = tmp_path_factory.mktemp("transcript-logs")
     root = LogRoot(base / "logs", base / "secrets")
-    shutil.copytree(source_logs.path / EVALS_PREFIX / SOURCE_EVAL_SET_ID, root.path / EVALS_PREFIX / SOURCE_EVAL_SET_ID)
+    shutil.copytree(
+        source_logs.path / EVALS_PREFIX / SOURCE_EVAL_SET_ID, root.path / EVALS_PREFIX / SOURCE_EVAL_SET_ID
+    )
     result = run_scan_job(scan_config(), root, dagster_instance, scan_run_id=SCAN_RUN_ID, created_by="alice")
     assert result.success, failure_text(result)
     store = LogStore.from_root(str(root.path))

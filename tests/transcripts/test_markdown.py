@@ -109,7 +109,12 @@ def test_a_tool_error_and_a_sample_error_are_shown() -> None:
         "id": 1,
         "epoch": 1,
         "messages": [
-            {"role": "tool", "function": "bash", "content": "", "error": {"type": "timeout", "message": "slow"}}
+            {
+                "role": "tool",
+                "function": "bash",
+                "content": "",
+                "error": {"type": "timeout", "message": "slow"},
+            }
         ],
         "error": {"message": "RuntimeError: boom", "traceback": "Traceback ..."},
     }
