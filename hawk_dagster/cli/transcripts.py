@@ -54,6 +54,13 @@ def download(path: str, out: IO[bytes]) -> int:
     return written
 
 
+def one_line(error: Exception, option: str, target: Path | None) -> str:
+    """The API's one line, or which output could not be written and why."""
+    if isinstance(error, OSError):
+        return f"{option}: cannot write {target} ({error.strerror or error})"
+    return str(error)
+
+
 def job_id_or_last(job_id: str | None, kind: str, argument: str) -> str:
     """The given id (remembered as the last one), else the last id; fails when there is none."""
     from hawk_dagster.cli.launch import last_id, remember_last_id
@@ -124,11 +131,8 @@ def transcripts(eval_set_id: str | None, output_dir: Path | None, limit: int | N
             path = target / f"{ref['uuid']}.{'json' if raw else 'md'}"
             path.write_text(sample_file(sample, raw, context), encoding="utf-8")
             written += 1
-    except ApiError as exc:
-        fail(str(exc))
-        return
-    except OSError as exc:
-        fail(f"--output-dir: cannot write {target} ({exc.strerror or exc})")
+    except (ApiError, OSError) as exc:
+        fail(one_line(exc, "--output-dir", target))
         return
     click.echo(
         f"Wrote {written} transcript{'s' if written != 1 else ''} of eval set {eval_set_id} to {target}"
@@ -159,10 +163,7 @@ def scan_export(scan_run_id: str | None, output: Path | None) -> None:
             partial.replace(output)
         finally:
             partial.unlink(missing_ok=True)
-    except ApiError as exc:
-        fail(str(exc))
-        return
-    except OSError as exc:
-        fail(f"--output: cannot write {output} ({exc.strerror or exc})")
+    except (ApiError, OSError) as exc:
+        fail(one_line(exc, "--output", output))
         return
     click.echo(f"Wrote {output} ({size} bytes)", err=True)

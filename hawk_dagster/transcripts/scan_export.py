@@ -16,52 +16,22 @@ from typing import Any, Final
 
 from psycopg import sql
 
+from hawk_dagster.scans.importer import RESULT_COLUMNS as IMPORTED_COLUMNS
+from hawk_dagster.scans.importer import RESULT_JSON_COLUMNS
 from hawk_dagster.warehouse.database import connect
 from hawk_dagster.warehouse.schema import RAW_SCHEMA
 
 SCAN_COLUMNS: Final = ("scan_id", "scan_name")
 """Columns of `hawk_raw.scan` that lead each row."""
 
-RESULT_COLUMNS: Final = (
-    "uuid",
-    "transcript_id",
-    "transcript_source_type",
-    "transcript_source_id",
-    "transcript_source_uri",
-    "transcript_date",
-    "transcript_task_set",
-    "transcript_task_id",
-    "transcript_task_repeat",
-    "transcript_meta",
-    "scanner_key",
-    "scanner_name",
-    "scanner_version",
-    "scanner_package_version",
-    "scanner_file",
-    "scanner_params",
-    "input_type",
-    "label",
-    "value",
-    "value_type",
-    "value_float",
-    "answer",
-    "explanation",
-    "timestamp",
-    "scan_tags",
-    "scan_total_tokens",
-    "scan_model_usage",
-    "scan_error",
-    "scan_error_traceback",
-    "scan_error_type",
-    "validation_target",
-    "validation_result",
-)
+EXCLUDED: Final = frozenset({"scan_pk", "sample_pk", "input_ids", "meta"})
+"""Keys and the bulky or internal columns left out of the export."""
+
+RESULT_COLUMNS: Final = tuple(column for column in IMPORTED_COLUMNS if column not in EXCLUDED)
 """Columns of `hawk_raw.scanner_result` exported, in order."""
 
 HEADER: Final = (*SCAN_COLUMNS, *RESULT_COLUMNS)
-JSON_COLUMNS: Final = frozenset(
-    {"transcript_meta", "scanner_params", "value", "scan_model_usage", "validation_result"}
-)
+JSON_COLUMNS: Final = RESULT_JSON_COLUMNS
 """jsonb columns: written as JSON text (a string value keeps its quotes, so `"1"` and `1` differ)."""
 FETCH_ROWS: Final = 500
 
