@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -214,3 +215,23 @@ def test_another_groups_eval_set_and_scan_are_403_naming_the_group(
 def test_without_a_token_every_route_is_401(auth_client: TestClient, samples: list[dict[str, Any]]) -> None:
     for path in (f"/meta/samples/{samples[0]['uuid']}", f"/scans/{SCAN_RUN_ID}/export.csv"):
         assert auth_client.get(path).status_code == 401
+
+
+def test_a_sample_whose_folder_is_missing_gets_the_same_403(
+    auth_client: TestClient,
+    bearer: dict[str, dict[str, str]],
+    samples: list[dict[str, Any]],
+    transcript_warehouse: str,
+    oidc_provider: OIDCProvider,
+    tmp_path: Path,
+) -> None:
+    """No existence leak: the eval set's folder gone from the log store answers as a folder of another
+    group does."""
+    uuid = samples[0]["uuid"]
+    denied = auth_client.get(f"/meta/samples/{uuid}", headers=bearer["bob"])
+    auth = AuthSettings(issuer=oidc_provider.issuer, audience=oidc_provider.audience)
+    settings = ApiSettings(log_root=str(tmp_path / "empty"), database_url=transcript_warehouse, auth=auth)
+    with TestClient(create_app(settings)) as without_folder:
+        for account in ("alice", "bob"):
+            missing = without_folder.get(f"/meta/samples/{uuid}", headers=bearer[account])
+            assert missing.status_code == 403 and missing.json() == denied.json()
