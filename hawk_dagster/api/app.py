@@ -20,6 +20,7 @@ from hawk_dagster.api.launching import Launched, LaunchRequest, launch
 from hawk_dagster.api.problems import Problem, install_handlers
 from hawk_dagster.api.runs import run_status
 from hawk_dagster.api.settings import ApiSettings
+from hawk_dagster.api.transcripts import transcripts_router
 from hawk_dagster.api.viewer import mount_viewer
 from hawk_dagster.auth.identity import Identity
 from hawk_dagster.auth.settings import AuthConfigError, AuthSettings
@@ -155,6 +156,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     def run(run_id: str, identity: Identity = caller) -> dict[str, Any]:
         return run_status(run_id, identity, settings, checks, store())
 
+    app.include_router(transcripts_router(settings, checks, caller))
     app.mount(
         "/dagster", dagster_proxy_app(settings)
     )  # the Dagster UI, for admins (webserver path prefix /dagster)
