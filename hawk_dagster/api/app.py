@@ -22,6 +22,8 @@ from hawk_dagster.api.monitoring import monitoring_router
 from hawk_dagster.api.problems import Problem, install_handlers
 from hawk_dagster.api.runs import run_status
 from hawk_dagster.api.settings import ApiSettings
+from hawk_dagster.api.transcripts import transcripts_router
+from hawk_dagster.api.viewer import mount_viewer
 from hawk_dagster.auth.identity import Identity
 from hawk_dagster.auth.settings import AuthConfigError, AuthSettings
 from hawk_dagster.logstore import EVALS_PREFIX, SCANS_PREFIX, LogStore
@@ -156,11 +158,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     def run(run_id: str, identity: Identity = caller) -> dict[str, Any]:
         return run_status(run_id, identity, settings, checks, store())
 
-    app.include_router(meta_router(settings, checks, caller.dependency))
-    app.include_router(monitoring_router(settings, checks, caller.dependency))
+    app.include_router(meta_router(settings, checks, caller))
+    app.include_router(monitoring_router(settings, checks, caller))
+    app.include_router(transcripts_router(settings, checks, caller))
     app.mount(
         "/dagster", dagster_proxy_app(settings)
     )  # the Dagster UI, for admins (webserver path prefix /dagster)
+
+    mount_viewer(app, settings, checks)  # the log viewer (/view) and sample permalinks
 
     # Trailing-slash forms, as Hawk's CLI calls them (`POST /eval_sets/`), without a redirect.
     app.add_api_route("/eval_sets/", create_eval_set, methods=["POST"], include_in_schema=False)

@@ -4,11 +4,10 @@ job's folder (404 naming the id when there is none, 403 naming the missing group
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from hawk_dagster.access.models_file import read_models_file
 from hawk_dagster.api.access_checks import AccessChecks
@@ -212,11 +211,9 @@ def delete_job(job: Job, store: LogStore, dagster: Dagster) -> dict[str, Any]:
     }
 
 
-def monitoring_router(
-    settings: ApiSettings, checks: AccessChecks, caller: Callable[..., Identity]
-) -> APIRouter:
+def monitoring_router(settings: ApiSettings, checks: AccessChecks, caller: Any) -> APIRouter:
     router = APIRouter(prefix="/jobs")
-    identity_dep = Depends(caller)
+    identity_dep = caller  # the app's identity dependency, `Depends(...)`
 
     def located(job_id: str, identity: Identity) -> tuple[Job, LogStore, Dagster]:
         store = LogStore.from_root(settings.log_root)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import json
-import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import click
 
 from hawk_dagster.cli.api_client import ApiError
+from hawk_dagster.cli.main import fail
 from hawk_dagster.client.hawk import HawkClient
 from hawk_dagster.runs.table import format_table
 
@@ -22,11 +22,6 @@ FOLLOW_POLL_SECONDS = 2.0
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
 id_argument = click.argument("job_id", metavar="[ID]", required=False)
-
-
-def fail(message: str) -> None:
-    click.secho(f"error: {message}", fg="red", err=True)
-    sys.exit(1)
 
 
 def resolve_id(job_id: str | None) -> str:

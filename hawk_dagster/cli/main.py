@@ -85,6 +85,26 @@ class LazyGroup(click.Group):
         "status": ("hawk_dagster.cli.jobs:status", "A run's state, progress per task x model, errors."),
         "logs": ("hawk_dagster.cli.jobs:logs", "A run's log (-f follows it)."),
         "delete": ("hawk_dagster.cli.jobs:delete", "Stop a run and remove its cluster objects; keep logs."),
+        "web": (
+            "hawk_dagster.cli.viewing:web",
+            "Open an eval set in the log viewer (default: the last one).",
+        ),
+        "view-sample": (
+            "hawk_dagster.cli.viewing:view_sample",
+            "Open one sample (by uuid) in the log viewer.",
+        ),
+        "transcript": (
+            "hawk_dagster.cli.transcripts:transcript",
+            "Print a sample's transcript as markdown (--raw: its JSON).",
+        ),
+        "transcripts": (
+            "hawk_dagster.cli.transcripts:transcripts",
+            "Write an eval set's samples as files (markdown or JSON).",
+        ),
+        "scan-export": (
+            "hawk_dagster.cli.transcripts:scan_export",
+            "Export a scan run's scanner results as CSV.",
+        ),
         "serve": (
             "hawk_dagster.api.serve:serve",
             "Run the Hawk API (HAWK_API_HOST/PORT, default 127.0.0.1:8080).",

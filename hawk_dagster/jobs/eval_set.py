@@ -1,21 +1,17 @@
 """The `eval_set` job: its run config (`ops.run_eval_set.config`, see `jobs.op_config`) and its one step
 (see `jobs.step`)."""
 
-from typing import Any
-
 import dagster as dg
 
-from hawk_dagster.jobs.op_config import EvalSetOptions, launch_request, op_config_schema
-from hawk_dagster.jobs.step import make_run_job, run_step, step_op
+from hawk_dagster.jobs.op_config import EvalSetOptions
+from hawk_dagster.jobs.step import make_run_job, run_op
 from hawk_dagster.runner.eval_set import EVAL_SET
 from hawk_dagster.runs.tags import CREATED_BY_TAG, EVAL_SET_ID_TAG, EXECUTOR_TAG
 
 RUN_EVAL_SET_OP, EVAL_SET_JOB = EVAL_SET.names.op_name, EVAL_SET.names.job_name
 
 
-@step_op(EVAL_SET, config_schema=op_config_schema(EVAL_SET, EvalSetOptions))
-def run_eval_set_op(context: dg.OpExecutionContext) -> dg.Output[dict[str, Any]]:
-    return run_step(EVAL_SET, context, launch_request(EVAL_SET, EvalSetOptions, context))
+run_eval_set_op = run_op(EVAL_SET, EvalSetOptions)
 
 
 def make_eval_set_job(executor_def: dg.ExecutorDefinition | None = None) -> dg.JobDefinition:

@@ -5,21 +5,17 @@ Results land in `<log root>/scans/<scan_run_id>/scan_id=<id>/` (one folder per s
 them with `hawk_dagster.scans.importer.import_scan_results`.
 """
 
-from typing import Any
-
 import dagster as dg
 
-from hawk_dagster.jobs.op_config import ScanOptions, launch_request, op_config_schema
-from hawk_dagster.jobs.step import make_run_job, run_step, step_op
+from hawk_dagster.jobs.op_config import ScanOptions
+from hawk_dagster.jobs.step import make_run_job, run_op
 from hawk_dagster.runs.tags import CREATED_BY_TAG, SCAN_RUN_ID_TAG
 from hawk_dagster.scans.run import SCAN
 
 RUN_SCAN_OP, SCAN_JOB = SCAN.names.op_name, SCAN.names.job_name
 
 
-@step_op(SCAN, config_schema=op_config_schema(SCAN, ScanOptions))
-def run_scan_op(context: dg.OpExecutionContext) -> dg.Output[dict[str, Any]]:
-    return run_step(SCAN, context, launch_request(SCAN, ScanOptions, context))
+run_scan_op = run_op(SCAN, ScanOptions)
 
 
 def make_scan_job(executor_def: dg.ExecutorDefinition | None = None) -> dg.JobDefinition:

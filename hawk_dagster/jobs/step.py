@@ -6,8 +6,6 @@ Pipes subprocess runner. In a cluster the step runs in its own pod (dagster-k8s 
 sized per run through `execution.config.per_step_k8s_config.<op name>` (see `hawk_dagster.k8s`).
 """
 
-from __future__ import annotations
-
 import dataclasses
 from typing import Any
 
@@ -16,7 +14,7 @@ import dagster as dg
 from hawk_dagster.access.grant import GrantError
 from hawk_dagster.access.launch_check import GrantSettings, check_launch, grant_job_id
 from hawk_dagster.jobs.log_store_assets import records_table, report_log_store
-from hawk_dagster.jobs.op_config import CONFIG_REFERENCE
+from hawk_dagster.jobs.op_config import CONFIG_REFERENCE, RunOptions, launch_request, op_config_schema
 from hawk_dagster.runner.pipes import PipesSubprocessRunner
 from hawk_dagster.runs.execute import RunFailed, RunRequest, run
 from hawk_dagster.runs.kind import RunKind, RunOutcome
@@ -134,3 +132,16 @@ def step_op(kind: RunKind[Any], config_schema: Any = None) -> Any:
         tags={"kind": "inspect"},
         required_resource_keys=set(RESOURCE_KEYS),
     )
+
+
+def run_op(kind: RunKind[Any], options: type[RunOptions]) -> dg.OpDefinition:
+    """The op of `kind`: its config typed from the kind's config model and `options`, its body the one step.
+    (This module has no `from __future__ import annotations`: Dagster checks the `context` annotation as a
+    class, not a string.)"""
+
+    @step_op(kind, config_schema=op_config_schema(kind, options))
+    def run_kind_op(context: dg.OpExecutionContext) -> dg.Output[dict[str, Any]]:
+        return run_step(kind, context, launch_request(kind, options, context))
+
+    op: dg.OpDefinition = run_kind_op
+    return op

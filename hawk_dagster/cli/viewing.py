@@ -1,0 +1,88 @@
+"""`hawk web [EVAL_SET_ID]` and `hawk view-sample SAMPLE_UUID`: the log viewer the API serves.
+
+Each asks the API first (so an unknown id or a folder the user may not read is one line here, not an
+error page), then prints the viewer's URL and opens a browser where one exists. With auth on the link
+carries a one-time code (`/view/login`) that puts the user's token in an HttpOnly cookie of the viewer.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import click
+
+from hawk_dagster.cli.api_client import ApiError, access_token, api_url, problem_line
+from hawk_dagster.cli.main import fail
+
+TIMEOUT_SECONDS = 60.0
+
+
+def checked_path(path: str, token: str | None) -> None:
+    """GET `path` without following its redirect; ApiError with the problem's line when refused."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        response = httpx.get(f"{api_url()}{path}", headers=headers, timeout=TIMEOUT_SECONDS)
+    except httpx.HTTPError as exc:
+        raise ApiError(
+            f"cannot reach the Hawk API at {api_url()} ({type(exc).__name__}): start it with `make dev` "
+            "(or `hawk serve`), or set HAWK_API_URL"
+        ) from None
+    if response.status_code >= 400:
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        raise ApiError(problem_line(response.status_code, body, response.text))
+
+
+def browser_url(path: str, token: str | None) -> str:
+    """The URL to open: `path` itself in local mode, else a one-time login link that goes on to it."""
+    if token is None:
+        return f"{api_url()}{path}"
+    import httpx
+
+    response = httpx.post(
+        f"{api_url()}/view/link", headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT_SECONDS
+    )
+    if response.status_code >= 400:
+        raise ApiError(problem_line(response.status_code, None, response.text))
+    code = str(response.json()["code"])
+    query = urllib.parse.urlencode({"code": code, "next": path})
+    return f"{api_url()}/view/login?{query}"
+
+
+def show(path: str, label: str) -> None:
+    from hawk_dagster.cli.auth import open_browser
+
+    try:
+        token = access_token()
+        checked_path(path, token)
+        url = browser_url(path, token)
+    except ApiError as exc:
+        fail(str(exc))
+        return
+    click.echo(f"{label}: {url}")
+    open_browser(url)
+
+
+@click.command("web")
+@click.argument("eval_set_id", required=False)
+def web(eval_set_id: str | None) -> None:
+    """Open an eval set in the log viewer (default: the last eval set launched)."""
+    from hawk_dagster.cli.launch import last_id
+    from hawk_dagster.runner.eval_set import EVAL_SET
+
+    eval_set_id = eval_set_id or last_id(EVAL_SET.names.name)
+    if not eval_set_id:
+        fail("no EVAL_SET_ID given and no eval set launched yet: pass one (`hawk list eval-sets` lists them)")
+        return
+    show(f"/view/eval-set/{urllib.parse.quote(eval_set_id, safe='')}", f"Eval set {eval_set_id}")
+
+
+@click.command("view-sample")
+@click.argument("sample_uuid")
+def view_sample(sample_uuid: str) -> None:
+    """Open one sample (by its uuid) in the log viewer."""
+    show(f"/permalink/sample/{urllib.parse.quote(sample_uuid, safe='')}", f"Sample {sample_uuid}")
