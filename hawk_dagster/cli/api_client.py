@@ -55,9 +55,10 @@ def call(
     token = token if token is not None else access_token()
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     query = {name: value for name, value in (params or {}).items() if value is not None}
+    # params=None keeps a query string written into `path`; an empty dict would drop it
     try:
         response = httpx.request(
-            method, f"{url}{path}", json=body, params=query, headers=headers, timeout=TIMEOUT_SECONDS
+            method, f"{url}{path}", json=body, params=query or None, headers=headers, timeout=TIMEOUT_SECONDS
         )
     except httpx.HTTPError as exc:
         raise ApiError(
