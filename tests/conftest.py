@@ -16,6 +16,8 @@ pytest_plugins: list[str] = [
     "tests.fixtures.postgres",
     "tests.fixtures.eval_logs",
     "tests.fixtures.oidc",
+    # session fixtures shared by three test areas: defined once, so built once
+    "tests.transcripts.stack",
 ]
 
 

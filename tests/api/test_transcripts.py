@@ -25,14 +25,8 @@ from tests.transcripts.stack import (
     SCAN_RUN_ID,
     SOURCE_EVAL_SET_ID,
     TranscriptLogs,
-    dagster_instance,
     fetch,
-    source_logs,
-    transcript_logs,
-    transcript_warehouse,
 )
-
-__all__ = ["dagster_instance", "source_logs", "transcript_logs", "transcript_warehouse"]
 
 pytestmark = pytest.mark.timeout(900)
 

@@ -12,12 +12,7 @@ from hawk_dagster.transcripts.markdown import fenced, render_markdown
 from tests.transcripts.stack import (
     SOURCE_EVAL_SET_ID,
     TranscriptLogs,
-    dagster_instance,
-    source_logs,
-    transcript_logs,
 )
-
-__all__ = ["dagster_instance", "source_logs", "transcript_logs"]
 
 
 def real_samples(logs: TranscriptLogs, task: str) -> list[dict[str, Any]]:
