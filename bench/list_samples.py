@@ -26,12 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from dbt_bench import CACHE_DIR, count, dbt_build, replicate  # noqa: E402
+from dbt_bench import CACHE_DIR, count, dbt_build  # noqa: E402
 from importbench.database import bench_server, fresh_database, migrated_template  # noqa: E402
 from importbench.logs import ensure_log, wide_spec  # noqa: E402
-from rls_count import split_models  # noqa: E402
+from rls_count import fill_two_groups  # noqa: E402
 
-from hawk_dagster.importer import import_eval_log  # noqa: E402
 from hawk_dagster.logstore import LogStore  # noqa: E402
 from hawk_dagster.queries.meta import ListFilter, list_samples  # noqa: E402
 
@@ -68,12 +67,7 @@ def main() -> None:
         fresh_database(server, "list_bench", template) as url,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        result = import_eval_log(url, store, log.key, force=True)
-        if result.outcome != "imported":
-            sys.exit(f"import failed: {result.reason}")
-        per_log = count(url, "SELECT count(*) FROM hawk_raw.sample")
-        replicate(url, max(0, -(-args.samples // per_log) - 1))
-        model_a = split_models(url)
+        model_a = fill_two_groups(url, log.key, store, args.samples)
         seconds = dbt_build(url, Path(tmp) / "target", full_refresh=True)
         total = count(url, "SELECT count(*) FROM hawk.fct_samples")
         print(f"warehouse: {total:,} samples in hawk.fct_samples (dbt build {seconds:.1f} s)")

@@ -71,6 +71,17 @@ def split_models(url: str) -> str:
     return str(row[0])
 
 
+def fill_two_groups(url: str, log_key: str, store: LogStore, samples: int) -> str:
+    """Import the log once, copy it up to `samples` samples, split the evals between two models (see
+    `split_models`); model A's name."""
+    result = import_eval_log(url, store, log_key, force=True)
+    if result.outcome != "imported":
+        sys.exit(f"import failed: {result.reason}")
+    per_log = count(url, "SELECT count(*) FROM hawk_raw.sample")
+    replicate(url, max(0, -(-samples // per_log) - 1))
+    return split_models(url)
+
+
 @contextmanager
 def login_roles(server: str, url: str, grants: dict[str, tuple[str, ...]]) -> Iterator[dict[str, str]]:
     """A LOGIN role per entry, granted its roles; yields name -> URL of `url` as that role."""
@@ -126,13 +137,8 @@ def main() -> None:
         fresh_database(server, "rls_bench", template) as url,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        result = import_eval_log(url, store, log.key, force=True)
-        if result.outcome != "imported":
-            sys.exit(f"import failed: {result.reason}")
-        per_log = count(url, "SELECT count(*) FROM hawk_raw.sample")
         started = time.perf_counter()
-        replicate(url, max(0, -(-args.samples // per_log) - 1))
-        model_a = split_models(url)
+        model_a = fill_two_groups(url, log.key, store, args.samples)
         total = count(url, "SELECT count(*) FROM hawk_raw.sample")
         evals = count(url, "SELECT count(*) FROM hawk_raw.eval")
         print(
