@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -38,6 +39,23 @@ def problem_line(status: int, body: Any, fallback: str) -> str:
     return f"the Hawk API answered HTTP {status}: {fallback[:200]}"
 
 
+def unreachable(url: str, exc: Exception) -> ApiError:
+    """The API at `url` did not answer (connection refused, DNS, TLS, timeout)."""
+    return ApiError(
+        f"cannot reach the Hawk API at {url} ({type(exc).__name__}): start it with `make dev` "
+        "(or `hawk serve`), or set HAWK_API_URL"
+    )
+
+
+def refusal(status: int, text: str) -> ApiError:
+    """An error answer (`status` >= 400) as one line: its problem document's title and detail."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    return ApiError(problem_line(status, body, text))
+
+
 def call(
     method: str,
     path: str,
@@ -61,16 +79,13 @@ def call(
             method, f"{url}{path}", json=body, params=query or None, headers=headers, timeout=TIMEOUT_SECONDS
         )
     except httpx.HTTPError as exc:
-        raise ApiError(
-            f"cannot reach the Hawk API at {url} ({type(exc).__name__}): start it with `make dev` "
-            "(or `hawk serve`), or set HAWK_API_URL"
-        ) from None
+        raise unreachable(url, exc) from None
+    if response.status_code >= 400:
+        raise refusal(response.status_code, response.text)
     try:
         answer = response.json()
     except ValueError:
         answer = None
-    if response.status_code >= 400:
-        raise ApiError(problem_line(response.status_code, answer, response.text))
     if not isinstance(answer, dict):
         raise ApiError(f"the Hawk API at {url} answered {path} with something other than a JSON object")
     return answer

@@ -11,7 +11,7 @@ from typing import IO, Any
 
 import click
 
-from hawk_dagster.cli.api_client import ApiError, access_token, api_url, call, problem_line
+from hawk_dagster.cli.api_client import ApiError, access_token, api_url, call, refusal, unreachable
 
 SAMPLE_UUID = re.compile(r"^[A-Za-z0-9]{22}$")
 EVAL_SET_KIND = "eval-set"
@@ -37,20 +37,12 @@ def download(path: str, out: IO[bytes]) -> int:
             "GET", f"{url}{path}", headers=headers, timeout=DOWNLOAD_TIMEOUT_SECONDS
         ) as response:
             if response.status_code >= 400:
-                text = response.read().decode("utf-8", "replace")
-                try:
-                    body = json.loads(text)
-                except ValueError:
-                    body = None
-                raise ApiError(problem_line(response.status_code, body, text))
+                raise refusal(response.status_code, response.read().decode("utf-8", "replace"))
             for chunk in response.iter_bytes():
                 out.write(chunk)
                 written += len(chunk)
     except httpx.HTTPError as exc:
-        raise ApiError(
-            f"cannot reach the Hawk API at {url} ({type(exc).__name__}): start it with `make dev` "
-            "(or `hawk serve`), or set HAWK_API_URL"
-        ) from None
+        raise unreachable(url, exc) from None
     return written
 
 

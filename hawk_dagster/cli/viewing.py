@@ -11,7 +11,7 @@ import urllib.parse
 
 import click
 
-from hawk_dagster.cli.api_client import ApiError, access_token, api_url, problem_line
+from hawk_dagster.cli.api_client import ApiError, access_token, api_url, refusal, unreachable
 from hawk_dagster.cli.main import fail
 
 TIMEOUT_SECONDS = 60.0
@@ -25,16 +25,9 @@ def checked_path(path: str, token: str | None) -> None:
     try:
         response = httpx.get(f"{api_url()}{path}", headers=headers, timeout=TIMEOUT_SECONDS)
     except httpx.HTTPError as exc:
-        raise ApiError(
-            f"cannot reach the Hawk API at {api_url()} ({type(exc).__name__}): start it with `make dev` "
-            "(or `hawk serve`), or set HAWK_API_URL"
-        ) from None
+        raise unreachable(api_url(), exc) from None
     if response.status_code >= 400:
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        raise ApiError(problem_line(response.status_code, body, response.text))
+        raise refusal(response.status_code, response.text)
 
 
 def browser_url(path: str, token: str | None) -> str:
@@ -47,7 +40,7 @@ def browser_url(path: str, token: str | None) -> str:
         f"{api_url()}/view/link", headers={"Authorization": f"Bearer {token}"}, timeout=TIMEOUT_SECONDS
     )
     if response.status_code >= 400:
-        raise ApiError(problem_line(response.status_code, None, response.text))
+        raise refusal(response.status_code, response.text)
     code = str(response.json()["code"])
     query = urllib.parse.urlencode({"code": code, "next": path})
     return f"{api_url()}/view/login?{query}"
