@@ -17,9 +17,6 @@
 
 from __future__ import annotations
 
-import secrets
-import threading
-import time
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +32,7 @@ from hawk_dagster.access.folders import FolderNotFound, check_folder_read
 from hawk_dagster.access.permissions import AccessDenied
 from hawk_dagster.api.access_checks import AccessChecks
 from hawk_dagster.api.identity import BEARER_CHALLENGE, unauthorized
+from hawk_dagster.api.link_codes import LinkCodes, link_codes
 from hawk_dagster.api.problems import Problem, install_handlers
 from hawk_dagster.api.settings import ApiSettings
 from hawk_dagster.auth.identity import Identity, local_identity
@@ -47,7 +45,6 @@ LOGS_PATH = "/logs"
 """Inspect's view-server API, under VIEW_MOUNT."""
 SHIM_NAME = "hawk-viewer.js"
 COOKIE_NAME = "hawk_viewer_token"
-LINK_CODE_SECONDS = 60
 IDENTITY_STATE = "hawk_identity"
 NOT_FOUND_HINT = "Check the uuid (`hawk list samples` lists the samples you may read)"
 
@@ -89,29 +86,6 @@ def viewer_url(
             fragment += f"/samples/sample/{urllib.parse.quote(sample_id, safe='')}/{epoch}/"
         url += f"#{fragment}"
     return url
-
-
-class LinkCodes:
-    """One-time codes for `/view/login`: code -> bearer token, for LINK_CODE_SECONDS, used once."""
-
-    def __init__(self) -> None:
-        self._codes: dict[str, tuple[str, float]] = {}
-        self._lock = threading.Lock()
-
-    def issue(self, token: str) -> str:
-        code = secrets.token_urlsafe(24)
-        now = time.monotonic()
-        with self._lock:
-            self._codes = {k: v for k, v in self._codes.items() if v[1] > now}
-            self._codes[code] = (token, now + LINK_CODE_SECONDS)
-        return code
-
-    def redeem(self, code: str) -> str | None:
-        with self._lock:
-            entry = self._codes.pop(code, None)
-        if entry is None or entry[1] < time.monotonic():
-            return None
-        return entry[0]
 
 
 def viewer_identity(settings: ApiSettings) -> Callable[[Request], Identity]:
@@ -334,7 +308,7 @@ def find_sample(database_url: str, uuid: str) -> dict[str, Any] | None:
 
 def mount_viewer(app: FastAPI, settings: ApiSettings, checks: AccessChecks) -> None:
     """Serve the viewer at VIEW_MOUNT and the sample permalink route on `app`."""
-    codes = LinkCodes()
+    codes = link_codes(settings.database_url)
     resolve = viewer_identity(settings)
     store = LogStore.from_root(settings.log_root)
     app.mount(VIEW_MOUNT, viewer_app(settings, checks, codes))

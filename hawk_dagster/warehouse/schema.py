@@ -17,6 +17,10 @@ AUDIT_SCHEMA: Final = "hawk_audit"
 """Schema of the sample-edit requests (`sample_edit_request`, `sample_edit_file`): who asked what, and
 what each log file's rewrite did. Outside RAW_SCHEMA: not imported data, and not under its row security."""
 
+API_SCHEMA: Final = "hawk_api"
+"""Schema of state the API's replicas share (`viewer_link_code`: the viewer's one-time login codes, sealed).
+Not imported data, not read by dbt."""
+
 VERSION_TABLE: Final = "alembic_version"
 """Alembic's version table; it lives in RAW_SCHEMA."""
 
