@@ -1,8 +1,32 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='eval_set_id',
+        on_schema_change='sync_all_columns',
+        indexes=[
+            {'columns': ['eval_set_id'], 'unique': True},
+            {'columns': ['source_updated_at']},
+        ],
+        post_hook=[
+            "delete from {{ this }} as kept where not exists (
+                select 1 from {{ ref('stg_eval') }} as e where e.eval_set_id = kept.eval_set_id
+            )",
+        ],
+    )
+}}
 -- One row per eval set: its tasks, models, owner, status, sample counts and activity. Counts cover the
 -- current attempt of each task only, so a crash remnant next to its finished retry does not count twice.
+-- Incremental by eval set: the eval sets holding an eval changed since the last build
+-- (hawk_touched_eval_set_ids) are recomputed whole from dim_evals.
 
-with evals as (
+with touched_eval_sets as (
+    {{ hawk_touched_eval_set_ids() }}
+),
+
+evals as (
     select * from {{ ref('dim_evals') }}
+    where eval_set_id in (select eval_set_id from touched_eval_sets)
 )
 
 select
@@ -29,6 +53,7 @@ select
     coalesce(sum(total_tokens), 0)::bigint as total_tokens,
     min(first_activity_at) as first_activity_at,
     max(last_activity_at) as last_activity_at,
-    max(last_imported_at) as last_imported_at
+    max(last_imported_at) as last_imported_at,
+    max(source_updated_at) as source_updated_at
 from evals
 group by eval_set_id

@@ -1,8 +1,32 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='eval_pk',
+        on_schema_change='sync_all_columns',
+        indexes=[
+            {'columns': ['eval_pk'], 'unique': True},
+            {'columns': ['eval_set_id']},
+            {'columns': ['source_updated_at']},
+        ],
+        post_hook=[
+            "delete from {{ this }} as kept where not exists (
+                select 1 from {{ ref('stg_eval') }} as e where e.eval_pk = kept.eval_pk
+            )",
+        ],
+    )
+}}
 -- One row per eval log (attempt of a task × model in an eval set) with its sample counts and activity.
 -- Superseded attempts (crash remnants, earlier failed attempts) are kept and flagged; eval-set and
 -- leaderboard marts leave them out.
+-- Incremental by eval: the evals touched since the last build (hawk_touched_eval_pks, every attempt of a
+-- touched task) are recomputed from their samples in fct_samples (read through its eval_pk index).
 
-with sample_counts as (
+with touched_evals as (
+    {{ hawk_touched_eval_pks() }}
+),
+
+sample_counts as (
     select
         eval_pk,
         count(*) as samples_total,
@@ -16,8 +40,10 @@ with sample_counts as (
         sum(output_tokens)::bigint as output_tokens,
         sum(total_tokens)::bigint as total_tokens,
         min(started_at) as first_sample_started_at,
-        max(completed_at) as last_sample_completed_at
+        max(completed_at) as last_sample_completed_at,
+        max(source_updated_at) as samples_updated_at
     from {{ ref('fct_samples') }}
+    where eval_pk in (select eval_pk from touched_evals)
     group by eval_pk
 )
 
@@ -58,7 +84,9 @@ select
     greatest(e.started_at, e.completed_at, sc.last_sample_completed_at) as last_activity_at,
     e.location,
     e.file_last_modified,
-    e.last_imported_at
+    e.last_imported_at,
+    greatest(e.updated_at, e.last_imported_at, sc.samples_updated_at) as source_updated_at
 from {{ ref('stg_eval') }} as e
 inner join {{ ref('int_eval_attempts') }} as a on a.eval_pk = e.eval_pk
 left join sample_counts as sc on sc.eval_pk = e.eval_pk
+where e.eval_pk in (select eval_pk from touched_evals)
