@@ -51,6 +51,8 @@ select
     coalesce(sum(samples_errored) filter (where not is_superseded), 0)::bigint as samples_errored,
     coalesce(sum(samples_invalid) filter (where not is_superseded), 0)::bigint as samples_invalid,
     coalesce(sum(total_tokens), 0)::bigint as total_tokens,
+    sum(mean_score * samples_scored) filter (where not is_superseded and samples_scored > 0)
+        / nullif(sum(samples_scored) filter (where not is_superseded), 0) as mean_score,
     min(first_activity_at) as first_activity_at,
     max(last_activity_at) as last_activity_at,
     max(last_imported_at) as last_imported_at,
