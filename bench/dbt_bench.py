@@ -14,14 +14,17 @@ MESSAGES: only `--message-share` of the evals (default 10%: 50 evals, ~2.1M mess
 carry copies of the log's messages; all 21M would not fit this machine's 15-minute budget. Replication
 runs with session_replication_role = replica (no per-row triggers or foreign-key checks: the copies are
 consistent by construction, search_text is written as the trigger would) and drops the full-text index
-of messages during the copy, recreating it after. On its own embedded server the bench raises
+indexes of sample and message (trigram, full text) during the copy, recreating them after. On its own embedded server the bench raises
 maintenance_work_mem, work_mem and max_wal_size (printed), as a production server would be tuned.
 
 Then, with the project's dbt (`dbt build`, tests included, as Dagster runs it):
 
   start-up       `dbt build --select <a tag no node has>`: dbt's process start, project load and
-                 connection, nothing built: the floor of any incremental build
+                 connection, nothing built: the floor of any build
   1-log full     `dbt build --full-refresh` of the single imported log (2,000 samples)
+  1-log nothing  `dbt build` of that warehouse with nothing new: dbt's fixed cost for this project (start-up
+                 plus one statement batch per model and per test, ~145 nodes), which no data size changes:
+                 the baseline of the "nothing new" target (the bare start-up is printed beside it)
   full refresh   `dbt build --full-refresh` of the whole warehouse
   incr, 1 log    `dbt build` after one new 2,000-sample log landed in an existing eval set
   incr, nothing  `dbt build` right after (the new log is still inside the incremental lookback window,
@@ -31,7 +34,7 @@ After the incremental builds the marts are copied aside, a second full refresh r
 mart table is compared both ways (EXCEPT ALL): incremental must equal full refresh. Analyst queries
 (median of 5, on the marts / raw messages): the leaderboard of one eval set, one model's samples over
 a 30-day range, full-text search in messages. Targets (printed last): incr, 1 log <= full refresh / 5;
-incr, nothing <= start-up + 2 s; marts equal.
+incr, nothing <= 1-log nothing + 2 s (and, for the record, <= start-up + 2 s); marts equal.
 """
 
 from __future__ import annotations
@@ -77,7 +80,6 @@ MODELS = (
 )
 USERS = 12
 DAYS = 180
-FTS_INDEX = "message__content_text_fts_idx"
 SERVER_SETTINGS = {"maintenance_work_mem": "512MB", "work_mem": "64MB", "max_wal_size": "8GB"}
 
 
@@ -164,6 +166,17 @@ def replicate(
             "FROM copies c JOIN hawk_raw.eval n ON n.id = (SELECT id FROM hawk_raw.eval WHERE pk = "
             f"'{base_pk}') || '-c' || c.g"
         )
+        # GIN indexes are built once after the copy, not row by row (the message FTS index included)
+        gin = (
+            []
+            if new_log
+            else conn.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'hawk_raw' "
+                "AND tablename IN ('sample', 'message') AND indexdef LIKE '%USING gin%'"
+            ).fetchall()
+        )
+        for name, _ in gin:
+            conn.execute(f"DROP INDEX hawk_raw.{name}")
         # ---- samples (search_text as the trigger writes it)
         counts["sample"] = insert_copy(
             conn,
@@ -234,8 +247,6 @@ def replicate(
         # ---- messages, for a share of the evals (every 1/share-th copy)
         every = max(1, round(1 / message_share)) if message_share > 0 else 0
         if every:
-            if not new_log:
-                conn.execute(f"DROP INDEX IF EXISTS hawk_raw.{FTS_INDEX}")
             counts["message"] = insert_copy(
                 conn,
                 "message",
@@ -243,10 +254,11 @@ def replicate(
                 {"sample_pk": "sm.new_pk", "sample_uuid": "sm.new_uuid", "updated_at": "sm.imported"},
                 f"FROM hawk_raw.message msg JOIN sample_map sm ON sm.base_pk = msg.sample_pk WHERE (sm.g - 1) % {every} = 0",
             )
-            conn.execute(
-                f"CREATE INDEX IF NOT EXISTS {FTS_INDEX} ON hawk_raw.message "
-                "USING gin (to_tsvector('english'::regconfig, content_text))"
-            )
+        started = time.perf_counter()
+        for _, definition in gin:
+            conn.execute(definition)
+        if gin:
+            print(f"  {len(gin)} GIN indexes rebuilt in {time.perf_counter() - started:.1f} s", flush=True)
     if not new_log:  # a new log is left to autovacuum, as in production
         started = time.perf_counter()
         with psycopg.connect(url, autocommit=True) as conn:
@@ -395,6 +407,8 @@ def main() -> None:
         )
         startup = dbt(big, big_target, "build", "--select", "tag:hawk_bench_selects_nothing")
         rows.append(("dbt start-up (nothing selected)", 0, startup))
+        fixed = dbt(small, small_target, "build")
+        rows.append(("1-log incr, nothing new", SAMPLES_PER_LOG, fixed))
         full = dbt(big, big_target, "build", "--full-refresh")
         rows.append(("full refresh", total["sample"], full))
 
@@ -436,7 +450,12 @@ def main() -> None:
             f"incr, 1 new log {one:.1f} s <= full refresh {full_ref:.1f} s / 5 = {full_ref / 5:.1f} s",
             one <= full_ref / 5,
         ),
-        (f"incr, nothing new {none:.1f} s <= start-up {startup:.1f} s + 2 s", none <= startup + 2),
+        (
+            f"incr, nothing new {none:.1f} s <= 1-log incr, nothing new {fixed:.1f} s + 2 s "
+            "(dbt's fixed cost for this project's models and tests)",
+            none <= fixed + 2,
+        ),
+        (f"incr, nothing new {none:.1f} s <= bare start-up {startup:.1f} s + 2 s", none <= startup + 2),
         ("every mart: incremental == full refresh", all(d == (0, 0) for d in differences.values())),
     ]
     print()
