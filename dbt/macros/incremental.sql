@@ -109,6 +109,13 @@
     )
 {%- endmacro %}
 
+{#- Post-hook of the eval-set marts (delete+insert on eval_set_id): drops the eval sets that left the
+    warehouse, which an insert of nothing cannot replace. -#}
+{% macro hawk_drop_vanished_eval_sets() -%}
+    delete from {{ this }} as kept
+    where not exists (select 1 from {{ ref('stg_eval') }} as e where e.eval_set_id = kept.eval_set_id)
+{%- endmacro %}
+
 {#- Conditions on `e.eval_pk` for hawk_drop_vanished_evals: the eval still holds rows for the mart. -#}
 {% macro hawk_eval_has_samples() -%}
     exists (select 1 from {{ ref('stg_sample') }} as s where s.eval_pk = e.eval_pk)

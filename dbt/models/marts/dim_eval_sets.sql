@@ -9,9 +9,7 @@
             {'columns': ['source_updated_at']},
         ],
         post_hook=[
-            "delete from {{ this }} as kept where not exists (
-                select 1 from {{ ref('stg_eval') }} as e where e.eval_set_id = kept.eval_set_id
-            )",
+            "{{ hawk_drop_vanished_eval_sets() }}",
         ],
     )
 }}
