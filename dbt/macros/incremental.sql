@@ -1,11 +1,49 @@
 {#-
-  Change detection for the incremental marts.
+  Change detection for the incremental models. Every incremental model keeps `source_updated_at` (the
+  latest raw timestamp behind each row); its watermark is the max of that column minus
+  `hawk_incremental_lookback_minutes` (rows committed late by a long import transaction carry an older
+  updated_at). The raw tables index updated_at / last_imported_at (migration 0006), so finding what
+  changed reads only the changed rows, not the warehouse.
+-#}
 
-  hawk_touched_eval_pks() selects the eval_pks whose eval row, samples or scores were upserted since
-  this model's watermark (max(source_updated_at) of {{ this }}) minus `hawk_incremental_lookback_minutes`
-  (rows committed late by a long import transaction carry an older updated_at), widened to every other
-  attempt of the same task in the same eval set, whose `is_superseded` flag may have changed with it.
-  On a full build (first run, --full-refresh) it selects every eval.
+{#- The incremental model's watermark: one row, column `since`. -#}
+{% macro hawk_watermark(watermark_column='source_updated_at') -%}
+    select coalesce(max({{ watermark_column }}), '-infinity'::timestamptz)
+           - make_interval(mins => {{ var('hawk_incremental_lookback_minutes') | int }}) as since
+    from {{ this }}
+{%- endmacro %}
+
+{#-
+  The evals whose eval row, samples or scores were upserted since the watermark (incremental runs only).
+  Each branch compares one indexed column with the watermark (an InitPlan, computed once from the model's
+  index on its watermark column), so PostgreSQL reads the changed rows through the raw tables' indexes.
+-#}
+{% macro hawk_changed_eval_pks(watermark_column='source_updated_at') -%}
+    {%- set evals = ref('stg_eval') -%}
+    {%- set samples = ref('stg_sample') -%}
+    {%- set scores = ref('stg_score') -%}
+    {%- set since = '(select since from watermark)' -%}
+    with watermark as (
+        {{ hawk_watermark(watermark_column) }}
+    )
+    select e.eval_pk from {{ evals }} as e where e.updated_at > {{ since }}
+    union
+    select e.eval_pk from {{ evals }} as e where e.last_imported_at > {{ since }}
+    union
+    select s.eval_pk from {{ samples }} as s where s.updated_at > {{ since }}
+    union
+    select s.eval_pk from {{ samples }} as s where s.last_imported_at > {{ since }}
+    union
+    select s.eval_pk
+    from {{ scores }} as sc
+    inner join {{ samples }} as s on s.sample_pk = sc.sample_pk
+    where sc.updated_at > {{ since }}
+{%- endmacro %}
+
+{#-
+  hawk_touched_eval_pks() selects the changed evals widened to every other attempt of the same task in
+  the same eval set, whose `is_superseded` flag may have changed with it. On a full build (first run,
+  --full-refresh) it selects every eval.
 -#}
 {% macro hawk_touched_eval_pks(watermark_column='source_updated_at') -%}
     {#- ref() outside the branches, so dbt records the dependencies at parse time. -#}
@@ -13,34 +51,102 @@
     {%- set samples = ref('stg_sample') -%}
     {%- set scores = ref('stg_score') -%}
     {%- if is_incremental() -%}
-    with watermark as (
-        select coalesce(max({{ watermark_column }}), '-infinity'::timestamptz)
-               - make_interval(mins => {{ var('hawk_incremental_lookback_minutes') | int }}) as since
-        from {{ this }}
-    ),
-    changed_evals as (
-        select e.eval_pk
-        from {{ evals }} as e
-        cross join watermark as w
-        where greatest(e.updated_at, e.last_imported_at) > w.since
-        union
-        select s.eval_pk
-        from {{ samples }} as s
-        cross join watermark as w
-        where greatest(s.updated_at, s.last_imported_at) > w.since
-        union
-        select s.eval_pk
-        from {{ scores }} as sc
-        inner join {{ samples }} as s on s.sample_pk = sc.sample_pk
-        cross join watermark as w
-        where sc.updated_at > w.since
-    )
     select distinct attempt.eval_pk
-    from changed_evals
+    from ({{ hawk_changed_eval_pks(watermark_column) }}) as changed_evals
     inner join {{ evals }} as changed on changed.eval_pk = changed_evals.eval_pk
     inner join {{ evals }} as attempt
         on attempt.eval_set_id = changed.eval_set_id and attempt.task_id = changed.task_id
     {%- else -%}
     select eval_pk from {{ evals }}
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+  hawk_touched_eval_set_ids() selects the eval sets holding a changed eval: the eval-set-level marts
+  (dim_eval_sets, model_task_results) recompute those eval sets whole (delete+insert by eval_set_id).
+  On a full build it selects every eval set.
+-#}
+{% macro hawk_touched_eval_set_ids(watermark_column='source_updated_at') -%}
+    {%- set evals = ref('stg_eval') -%}
+    {%- set samples = ref('stg_sample') -%}
+    {%- set scores = ref('stg_score') -%}
+    {%- if is_incremental() -%}
+    select distinct changed.eval_set_id
+    from ({{ hawk_changed_eval_pks(watermark_column) }}) as changed_evals
+    inner join {{ evals }} as changed on changed.eval_pk = changed_evals.eval_pk
+    {%- else -%}
+    select distinct eval_set_id from {{ evals }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+  Post-hook of the marts rebuilt by eval (delete+insert on eval_pk): drops the rows of evals that left
+  the warehouse, or that no longer hold any row for this mart (`still_has_rows`: a condition on
+  `e.eval_pk`, e.g. the eval still has samples), which an insert of nothing cannot replace.
+  The mart's distinct eval_pks are read by a loose index scan on its eval_pk index (one probe per eval),
+  never by scanning the mart.
+-#}
+{% macro hawk_drop_vanished_evals(still_has_rows='true') -%}
+    delete from {{ this }} as kept
+    where kept.eval_pk in (
+        with recursive present(eval_pk) as (
+            (select eval_pk from {{ this }} order by eval_pk limit 1)
+            union all
+            select (
+                select t.eval_pk from {{ this }} as t
+                where t.eval_pk > present.eval_pk order by t.eval_pk limit 1
+            )
+            from present
+            where present.eval_pk is not null
+        )
+        select present.eval_pk
+        from present
+        where present.eval_pk is not null
+          and not exists (
+              select 1 from {{ ref('stg_eval') }} as e
+              where e.eval_pk = present.eval_pk and ({{ still_has_rows }})
+          )
+    )
+{%- endmacro %}
+
+{#- Post-hook of the eval-set marts (delete+insert on eval_set_id): drops the eval sets that left the
+    warehouse, which an insert of nothing cannot replace. -#}
+{% macro hawk_drop_vanished_eval_sets() -%}
+    delete from {{ this }} as kept
+    where not exists (select 1 from {{ ref('stg_eval') }} as e where e.eval_set_id = kept.eval_set_id)
+{%- endmacro %}
+
+{#- Conditions on `e.eval_pk` for hawk_drop_vanished_evals: the eval still holds rows for the mart. -#}
+{% macro hawk_eval_has_samples() -%}
+    exists (select 1 from {{ ref('stg_sample') }} as s where s.eval_pk = e.eval_pk)
+{%- endmacro %}
+
+{% macro hawk_eval_has_scores() -%}
+    exists (
+        select 1 from {{ ref('stg_sample') }} as s
+        inner join {{ ref('stg_score') }} as sc on sc.sample_pk = s.sample_pk
+        where s.eval_pk = e.eval_pk
+    )
+{%- endmacro %}
+
+{% macro hawk_eval_has_edits() -%}
+    exists (
+        select 1 from {{ ref('stg_sample') }} as s
+        where s.eval_pk = e.eval_pk
+          and (
+              s.is_invalid
+              or exists (
+                  select 1 from {{ ref('stg_score') }} as sc
+                  where sc.sample_pk = s.sample_pk and {{ hawk_score_has_edits('sc') }}
+              )
+          )
+    )
+{%- endmacro %}
+
+{#- A final score whose history holds an entry with provenance (an edit). The same text as the partial
+    index score__edited_sample_pk_idx (migration 0006), so the planner reads edited scores through it. -#}
+{% macro hawk_score_has_edits(score) -%}
+    not {{ score }}.is_intermediate
+    and jsonb_typeof({{ score }}.history) = 'array'
+    and {{ score }}.history @? '$[*].provenance ? (@.type() == "object")'
 {%- endmacro %}

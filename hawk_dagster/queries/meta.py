@@ -205,7 +205,10 @@ def _eval_visible(alias: str) -> str:
 def list_eval_sets(
     connection: psycopg.Connection[Any], filters: ListFilter, permitted: list[str] | None
 ) -> dict[str, Any]:
-    """Eval sets (dim_eval_sets) with their mean primary score, newest activity first."""
+    """Eval sets (dim_eval_sets) with their mean primary score, newest activity first.
+
+    The score is the mart's `mean_score` (kept per eval set by dbt), never an aggregate over fct_samples:
+    a page reads a page of eval sets, not the warehouse."""
     visible = "TRUE"
     if permitted is not None:
         visible = (
@@ -216,14 +219,12 @@ def list_eval_sets(
     select = _format(
         """SELECT * FROM (
         SELECT s.eval_set_id, s.status, s.created_by, s.tasks, s.models, s.evals, s.samples_total,
-          s.samples_completed, s.samples_errored, sc.score, s.first_activity_at, s.last_activity_at,
+          s.samples_completed, s.samples_errored, s.mean_score AS score, s.first_activity_at, s.last_activity_at,
           coalesce(s.last_activity_at, s.first_activity_at, s.last_imported_at) AS sort_at,
           s.eval_set_id AS page_key,
           s.eval_set_id || ' ' || array_to_string(s.tasks, ' ') || ' ' || array_to_string(s.models, ' ')
             || ' ' || coalesce(s.created_by, '') AS search_text
         FROM {schema}.dim_eval_sets AS s
-        LEFT JOIN (SELECT eval_set_id, avg(score_float) AS score FROM {schema}.fct_samples
-                   WHERE NOT eval_is_superseded GROUP BY eval_set_id) AS sc ON sc.eval_set_id = s.eval_set_id
         WHERE """
         + visible
         + ") AS page"
@@ -234,18 +235,17 @@ def list_eval_sets(
 def list_evals(
     connection: psycopg.Connection[Any], filters: ListFilter, permitted: list[str] | None
 ) -> dict[str, Any]:
-    """Evals (dim_evals: one per task x model attempt) with their mean primary score, newest first."""
+    """Evals (dim_evals: one per task x model attempt) with their mean primary score (the mart's
+    `mean_score`), newest first."""
     visible = _eval_visible("e") if permitted is not None else "TRUE"
     select = _format(
         """SELECT * FROM (
         SELECT e.eval_id, e.eval_set_id, e.task_name, e.model, e.status, e.created_by, e.error_message,
-          e.is_superseded, e.samples_total, e.samples_completed, e.samples_errored, sc.score,
+          e.is_superseded, e.samples_total, e.samples_completed, e.samples_errored, e.mean_score AS score,
           e.created_at, e.completed_at, e.location,
           coalesce(e.created_at, e.started_at, e.last_imported_at) AS sort_at, e.eval_pk::text AS page_key,
           e.eval_id || ' ' || e.eval_set_id || ' ' || e.task_name || ' ' || e.model AS search_text
         FROM {schema}.dim_evals AS e
-        LEFT JOIN (SELECT eval_pk, avg(score_float) AS score FROM {schema}.fct_samples GROUP BY eval_pk)
-          AS sc ON sc.eval_pk = e.eval_pk
         WHERE """
         + visible
         + ") AS page"

@@ -17,7 +17,8 @@ with entries as (
     cross join lateral jsonb_array_elements(
         case when jsonb_typeof(sc.history) = 'array' then sc.history else '[]'::jsonb end
     ) with ordinality as h (entry, position)
-    where not sc.is_intermediate
+    -- only final scores with an edit (the partial index score__edited_sample_pk_idx holds exactly these)
+    where {{ hawk_score_has_edits('sc') }}
 ),
 
 -- entries grouped with the latest entry at or before them that set a value

@@ -1,8 +1,30 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='eval_set_id',
+        on_schema_change='sync_all_columns',
+        indexes=[
+            {'columns': ['eval_set_id'], 'unique': True},
+            {'columns': ['source_updated_at']},
+        ],
+        post_hook=[
+            "{{ hawk_drop_vanished_eval_sets() }}",
+        ],
+    )
+}}
 -- One row per eval set: its tasks, models, owner, status, sample counts and activity. Counts cover the
 -- current attempt of each task only, so a crash remnant next to its finished retry does not count twice.
+-- Incremental by eval set: the eval sets holding an eval changed since the last build
+-- (hawk_touched_eval_set_ids) are recomputed whole from dim_evals.
 
-with evals as (
+with touched_eval_sets as (
+    {{ hawk_touched_eval_set_ids() }}
+),
+
+evals as (
     select * from {{ ref('dim_evals') }}
+    where eval_set_id in (select eval_set_id from touched_eval_sets)
 )
 
 select
@@ -27,8 +49,11 @@ select
     coalesce(sum(samples_errored) filter (where not is_superseded), 0)::bigint as samples_errored,
     coalesce(sum(samples_invalid) filter (where not is_superseded), 0)::bigint as samples_invalid,
     coalesce(sum(total_tokens), 0)::bigint as total_tokens,
+    sum(mean_score * samples_scored) filter (where not is_superseded and samples_scored > 0)
+        / nullif(sum(samples_scored) filter (where not is_superseded), 0) as mean_score,
     min(first_activity_at) as first_activity_at,
     max(last_activity_at) as last_activity_at,
-    max(last_imported_at) as last_imported_at
+    max(last_imported_at) as last_imported_at,
+    max(source_updated_at) as source_updated_at
 from evals
 group by eval_set_id

@@ -2,25 +2,17 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='sample_edit_key',
+        unique_key='eval_pk',
         on_schema_change='sync_all_columns',
         indexes=[
             {'columns': ['sample_edit_key'], 'unique': True},
             {'columns': ['sample_uuid']},
             {'columns': ['eval_set_id']},
+            {'columns': ['eval_pk']},
+            {'columns': ['source_updated_at']},
         ],
         post_hook=[
-            "delete from {{ this }} as kept where
-                (kept.edit_kind = 'score_edit' and not exists (
-                    select 1 from {{ ref('int_score_edits') }} as ie
-                    inner join {{ ref('stg_sample') }} as s on s.sample_pk = ie.sample_pk
-                    where s.sample_uuid = kept.sample_uuid and ie.scorer = kept.scorer
-                      and ie.history_position = kept.history_position
-                ))
-                or (kept.edit_kind = 'invalidate_sample' and not exists (
-                    select 1 from {{ ref('stg_sample') }} as s
-                    where s.sample_uuid = kept.sample_uuid and s.is_invalid
-                ))",
+            "{{ hawk_drop_vanished_evals(hawk_eval_has_edits()) }}",
         ],
     )
 }}
@@ -28,8 +20,9 @@
 -- Who changed what and why: one row per score edit (each entry of a final score's history with
 -- provenance, int_score_edits) and one per invalidated sample (the sample's current invalidation).
 -- Both come from the logs as the sample-edit job rewrote them: an uninvalidated sample carries no
--- invalidation any more, so its row leaves the mart. Incremental: the edits of evals touched since the
--- last build (hawk_touched_eval_pks); the post-hook drops rows whose edit is no longer in the warehouse.
+-- invalidation any more, so its row leaves the mart. Incremental by eval: the edits of evals touched since
+-- the last build (hawk_touched_eval_pks; delete+insert on eval_pk); the post-hook drops the rows of evals
+-- that left the warehouse or hold no edit any more.
 
 with touched_evals as (
     {{ hawk_touched_eval_pks() }}

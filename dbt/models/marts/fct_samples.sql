@@ -2,26 +2,27 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key='sample_uuid',
+        unique_key='eval_pk',
         on_schema_change='sync_all_columns',
         indexes=[
             {'columns': ['sample_uuid'], 'unique': True},
             {'columns': ['eval_pk']},
             {'columns': ['eval_set_id']},
             {'columns': ['activity_date']},
+            {'columns': ['source_updated_at']},
+            {'columns': ['model', 'activity_date']},
         ],
         post_hook=[
-            "delete from {{ this }} as kept where not exists (
-                select 1 from {{ ref('stg_sample') }} as s where s.sample_uuid = kept.sample_uuid
-            )",
+            "{{ hawk_drop_vanished_evals(hawk_eval_has_samples()) }}",
         ],
     )
 }}
 -- depends_on: {{ ref('int_eval_models') }} (its row-level security policy reads it: macros/row_access.sql)
 -- One row per sample × epoch with its eval's context, outcome, usage, and effective scores: for each
 -- scorer the final (non-intermediate) score, which the importer stores with edits applied.
--- Incremental: rebuilds every sample of the evals touched since the last build (see
--- hawk_touched_eval_pks), so per-eval values (primary scorer, superseded flag) stay consistent.
+-- Incremental by eval: rebuilds every sample of the evals touched since the last build (see
+-- hawk_touched_eval_pks; delete+insert on eval_pk, so samples a re-import dropped leave with their eval's
+-- old rows), and per-eval values (primary scorer, superseded flag) stay consistent.
 
 with touched_evals as (
     {{ hawk_touched_eval_pks() }}

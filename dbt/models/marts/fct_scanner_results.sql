@@ -22,9 +22,7 @@
 
 {% if is_incremental() %}
 with watermark as (
-    select coalesce(max(source_updated_at), '-infinity'::timestamptz)
-           - make_interval(mins => {{ var('hawk_incremental_lookback_minutes') | int }}) as since
-    from {{ this }}
+    {{ hawk_watermark() }}
 ),
 
 touched_scans as (

@@ -2,26 +2,23 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key=['sample_uuid', 'scorer'],
+        unique_key='eval_pk',
         on_schema_change='sync_all_columns',
         indexes=[
             {'columns': ['sample_uuid', 'scorer'], 'unique': True},
             {'columns': ['eval_pk']},
+            {'columns': ['source_updated_at']},
         ],
         post_hook=[
-            "delete from {{ this }} as kept where not exists (
-                select 1
-                from {{ ref('stg_score') }} as sc
-                inner join {{ ref('stg_sample') }} as s on s.sample_pk = sc.sample_pk
-                where s.sample_uuid = kept.sample_uuid and sc.scorer = kept.scorer
-            )",
+            "{{ hawk_drop_vanished_evals(hawk_eval_has_scores()) }}",
         ],
     )
 }}
 -- depends_on: {{ ref('int_eval_models') }} (its row-level security policy reads it: macros/row_access.sql)
 -- One row per sample × scorer, final and intermediate, with the value read as Inspect reads it.
--- Incremental: rebuilds the scores of evals touched since the last build (see hawk_touched_eval_pks);
--- the post-hook drops rows whose raw score or sample is gone.
+-- Incremental by eval: rebuilds the scores of evals touched since the last build (see
+-- hawk_touched_eval_pks; delete+insert on eval_pk, so scores a re-import dropped leave with the eval's old
+-- rows); the post-hook drops the rows of evals that left the warehouse or hold no score any more.
 
 with touched_evals as (
     {{ hawk_touched_eval_pks() }}

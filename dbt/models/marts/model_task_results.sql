@@ -1,13 +1,36 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='eval_set_id',
+        on_schema_change='sync_all_columns',
+        indexes=[
+            {'columns': ['eval_set_id', 'task_name', 'model'], 'unique': True},
+            {'columns': ['model', 'task_name']},
+            {'columns': ['source_updated_at']},
+        ],
+        post_hook=[
+            "{{ hawk_drop_vanished_eval_sets() }}",
+        ],
+    )
+}}
 -- The leaderboard: one row per eval set × task × model over the current attempts (superseded attempts
 -- left out), valid samples only (invalidated samples are counted apart).
 -- Scores are each sample's primary-scorer float (see fct_samples). Like Inspect's default epoch
 -- reducer, epochs of a sample are averaged first; mean_score and stderr_score are the mean and the
 -- standard error (sample standard deviation / sqrt(n), NULL below 2 values) over those sample means.
+-- Incremental by eval set: the eval sets holding an eval changed since the last build
+-- (hawk_touched_eval_set_ids) are recomputed whole (delete+insert on eval_set_id), reading their samples
+-- through fct_samples' eval_pk index.
 
-with current_evals as (
-    select eval_pk, eval_set_id, task_name, model, primary_scorer
+with touched_eval_sets as (
+    {{ hawk_touched_eval_set_ids() }}
+),
+
+current_evals as (
+    select eval_pk, eval_set_id, task_name, model, primary_scorer, source_updated_at
     from {{ ref('dim_evals') }}
-    where not is_superseded
+    where not is_superseded and eval_set_id in (select eval_set_id from touched_eval_sets)
 ),
 
 samples as (
@@ -62,7 +85,8 @@ groups as (
         model,
         count(*) as evals,
         array_agg(distinct primary_scorer order by primary_scorer)
-            filter (where primary_scorer is not null) as primary_scorers
+            filter (where primary_scorer is not null) as primary_scorers,
+        max(source_updated_at) as source_updated_at
     from current_evals
     group by eval_set_id, task_name, model
 )
@@ -84,7 +108,8 @@ select
     coalesce(ss.input_tokens, 0)::bigint as input_tokens,
     coalesce(ss.output_tokens, 0)::bigint as output_tokens,
     coalesce(ss.total_tokens, 0)::bigint as total_tokens,
-    ss.total_tokens::double precision / nullif(ss.samples, 0) as mean_total_tokens
+    ss.total_tokens::double precision / nullif(ss.samples, 0) as mean_total_tokens,
+    g.source_updated_at
 from groups as g
 left join sample_stats as ss using (eval_set_id, task_name, model)
 left join score_stats as st using (eval_set_id, task_name, model)

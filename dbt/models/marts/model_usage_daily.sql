@@ -26,9 +26,7 @@
 with
 {% if is_incremental() %}
 watermark as (
-    select coalesce(max(source_updated_at), '-infinity'::timestamptz)
-           - make_interval(mins => {{ var('hawk_incremental_lookback_minutes') | int }}) as since
-    from {{ this }}
+    {{ hawk_watermark() }}
 ),
 
 touched_days as (
