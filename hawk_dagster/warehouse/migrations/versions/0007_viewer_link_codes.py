@@ -5,7 +5,7 @@ and the bearer token sealed with a key derived from the code, never the code or 
 The API writes these rows under its own login: `rls_bypass` may insert, read and delete them.
 
 Revision ID: 0007_viewer_link_codes
-Revises: 0005_sample_edit_requests
+Revises: 0006_warehouse_scale_indexes
 Create Date: 2026-11-28
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from hawk_dagster.warehouse.schema import API_SCHEMA, RLS_BYPASS_ROLE
 
 revision: str = "0007_viewer_link_codes"
-down_revision: str | None = "0005_sample_edit_requests"
+down_revision: str | None = "0006_warehouse_scale_indexes"
 branch_labels: str | None = None
 depends_on: str | None = None
 
