@@ -1,0 +1,184 @@
+"""Eval sets split into shards (`runner.shards`): real Inspect runs (offline models) through a real
+Dagster instance, the shard steps in their own processes (the multiprocess executor)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pytest
+from inspect_ai.log import list_eval_logs, read_eval_log
+
+from hawk_dagster.jobs.eval_set import RUN_EVAL_SET_OP
+from hawk_dagster.runs.shards import SHARDS_DIR
+
+EXAMPLES = "./examples/hawk-examples"
+SHARD_OP = f"{RUN_EVAL_SET_OP}_shard"
+FINISH_OP = "finish_eval_set"
+
+
+def package(name: str, *items: dict[str, Any]) -> dict[str, Any]:
+    return {"package": EXAMPLES, "name": name, "items": list(items)}
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
+    (tmp_path / "dagster").mkdir()
+    with dg.instance_for_test(temp_dir=str(tmp_path / "dagster")) as instance:
+        yield instance
+
+
+@pytest.fixture
+def log_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "logs"
+    monkeypatch.setenv("HAWK_LOG_ROOT", str(root))
+    return root
+
+
+def run_config(config: dict[str, Any], eval_set_id: str, executor: str = "multiprocess") -> dict[str, Any]:
+    return {
+        "ops": {RUN_EVAL_SET_OP: {"config": {"eval_set": config, "eval_set_id": eval_set_id}}},
+        "execution": {"config": {executor: {}}},
+    }
+
+
+def execute(
+    instance: dg.DagsterInstance,
+    config: dict[str, Any] | None = None,
+    eval_set_id: str = "",
+    reexecute_failed: str | None = None,
+) -> dg.ExecutionResult:
+    job = dg.build_reconstructable_job("tests.jobs.shard_jobs", "local_eval_set_job")
+    if reexecute_failed is not None:
+        options = dg.ReexecutionOptions.from_failure(reexecute_failed, instance)
+        return dg.execute_job(job, instance=instance, reexecution_options=options, raise_on_error=False)
+    assert config is not None
+    return dg.execute_job(
+        job, instance=instance, run_config=run_config(config, eval_set_id), raise_on_error=False
+    )
+
+
+def started_steps(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    records = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START)
+    return sorted(str(record.step_key) for record in records)
+
+
+def step_pids(instance: dg.DagsterInstance, run_id: str) -> dict[str, int]:
+    records = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_START)
+    return {
+        str(record.step_key): int(record.dagster_event.pid or 0) for record in records if record.dagster_event
+    }
+
+
+def headers(log_dir: Path) -> list[Any]:
+    return [read_eval_log(info.name, header_only=True) for info in list_eval_logs(str(log_dir))]
+
+
+GRID = {
+    "tasks": [
+        package(
+            "hawk_examples", {"name": "arith", "args": {"n": 3}}, {"name": "arith_tools", "args": {"n": 2}}
+        )
+    ],
+    "models": [package("hawk-offline", {"name": "careful"}, {"name": "sloppy"})],
+}
+
+
+def test_shards_run_as_parallel_steps_into_one_eval_set_folder(
+    instance: dg.DagsterInstance, log_root: Path
+) -> None:
+    config = {**GRID, "runner": {"shards": 2}}
+    result = execute(instance, config, "sharded-1")
+    assert result.success
+    steps = started_steps(instance, result.run_id)
+    assert steps == [
+        FINISH_OP,
+        RUN_EVAL_SET_OP,
+        f"{SHARD_OP}[shard_1_of_2]",
+        f"{SHARD_OP}[shard_2_of_2]",
+    ]
+    pids = step_pids(instance, result.run_id)
+    assert pids[f"{SHARD_OP}[shard_1_of_2]"] != pids[f"{SHARD_OP}[shard_2_of_2]"]  # one process each
+
+    log_dir = log_root / "evals" / "sharded-1"
+    found = headers(log_dir)
+    cells = sorted((h.eval.task, h.eval.model) for h in found)
+    assert cells == sorted(
+        (f"hawk_examples/{task}", f"hawk-offline/{model}")
+        for task in ("arith", "arith_tools")
+        for model in ("careful", "sloppy")
+    )
+    assert all(h.status == "success" and h.eval.eval_set_id == "sharded-1" for h in found)
+
+    # eval-set.json names the whole grid, as one unsplit eval_set() call would
+    eval_set = json.loads((log_dir / "eval-set.json").read_text())
+    assert eval_set["eval_set_id"] == "sharded-1"
+    assert sorted((t["name"], t["model"]) for t in eval_set["tasks"]) == cells
+    assert {t["task_id"] for t in eval_set["tasks"]} == {h.eval.task_id for h in found}
+    assert sorted(p.name for p in (log_dir / SHARDS_DIR).iterdir()) == [
+        "shard-1-of-2.json",
+        "shard-2-of-2.json",
+    ]
+    listing = json.loads((log_dir / "logs.json").read_text())
+    assert len(listing) == 4 and all(entry["status"] == "success" for entry in listing.values())
+
+    # the run's outcome is the whole grid's
+    finished = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.STEP_OUTPUT)
+    finish_outputs = [r for r in finished if r.step_key == FINISH_OP]
+    assert finish_outputs, "the finish step reported no output"
+
+
+def test_one_shard_is_one_step_as_before(instance: dg.DagsterInstance, log_root: Path) -> None:
+    result = execute(instance, {**GRID, "runner": {"shards": 1}}, "unsharded-1")
+    assert result.success
+    assert started_steps(instance, result.run_id) == [RUN_EVAL_SET_OP]
+    log_dir = log_root / "evals" / "unsharded-1"
+    assert len(headers(log_dir)) == 4 and not (log_dir / SHARDS_DIR).exists()
+
+
+def test_failed_shard_is_reexecuted_alone_and_a_rerun_resumes_every_shard(
+    instance: dg.DagsterInstance, log_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = {
+        "tasks": [
+            package(
+                "hawk_examples", {"name": "arith", "args": {"n": 2}}, {"name": "fragile", "args": {"n": 3}}
+            )
+        ],
+        "models": [package("hawk-offline", {"name": "careful"})],
+        "runner": {"shards": "auto"},
+    }
+    monkeypatch.setenv("HAWK_EXAMPLES_BROKEN", "s1")  # fragile's s1 raises: its shard fails
+    first = execute(instance, config, "sharded-2")
+    assert not first.success
+    log_dir = log_root / "evals" / "sharded-2"
+    before = {h.eval.task: h for h in headers(log_dir)}
+    assert before["hawk_examples/arith"].status == "success"
+    assert before["hawk_examples/fragile"].status == "error"
+    arith_file = before["hawk_examples/arith"].location
+    arith_mtime = Path(arith_file.removeprefix("file://")).stat().st_mtime_ns
+
+    monkeypatch.delenv("HAWK_EXAMPLES_BROKEN")
+    again = execute(instance, reexecute_failed=first.run_id)
+    assert again.success
+    # only the failed shard (fragile) ran again, then the finish step; the planner's output was reused
+    assert started_steps(instance, again.run_id) == [FINISH_OP, f"{SHARD_OP}[shard_2_of_2]"]
+    after = {h.eval.task: h for h in headers(log_dir) if h.status == "success"}
+    assert set(after) == {"hawk_examples/arith", "hawk_examples/fragile"}
+    assert after["hawk_examples/arith"].location == arith_file
+    assert Path(arith_file.removeprefix("file://")).stat().st_mtime_ns == arith_mtime  # untouched
+    fragile = read_eval_log(after["hawk_examples/fragile"].location)
+    assert sorted(s.id for s in fragile.samples or []) == ["s0", "s1", "s2"]
+    assert all(s.error is None for s in fragile.samples or [])
+    eval_set = json.loads((log_dir / "eval-set.json").read_text())
+    assert sorted(t["name"] for t in eval_set["tasks"]) == ["hawk_examples/arith", "hawk_examples/fragile"]
+
+    # a new run of the same id: every shard resumes its cells (nothing left to run, logs kept)
+    files = sorted(p.name for p in log_dir.glob("*.eval"))
+    rerun = execute(instance, config, "sharded-2")
+    assert rerun.success
+    assert len(started_steps(instance, rerun.run_id)) == 4
+    assert sorted(p.name for p in log_dir.glob("*.eval")) == files
