@@ -12,8 +12,14 @@ import dagster as dg
 import pytest
 from inspect_ai.log import list_eval_logs, read_eval_log
 
+from hawk_dagster.api.jobs_dagster import Dagster
+from hawk_dagster.api.monitoring import Job, job_status
+from hawk_dagster.api.settings import ApiSettings
+from hawk_dagster.cli.jobs import format_status
 from hawk_dagster.jobs.eval_set import RUN_EVAL_SET_OP
+from hawk_dagster.logstore import EVALS_PREFIX, LogStore
 from hawk_dagster.runs.shards import SHARDS_DIR
+from hawk_dagster.runs.tags import EVAL_SET_ID_TAG
 
 EXAMPLES = "./examples/hawk-examples"
 SHARD_OP = f"{RUN_EVAL_SET_OP}_shard"
@@ -73,6 +79,13 @@ def step_pids(instance: dg.DagsterInstance, run_id: str) -> dict[str, int]:
     }
 
 
+def status_of(root: Path, eval_set_id: str) -> dict[str, Any]:
+    """`GET /jobs/{id}/status`'s answer from the folder alone (no Dagster run is asked)."""
+    job = Job(eval_set_id, "eval-set", EVALS_PREFIX, EVAL_SET_ID_TAG, None)
+    store = LogStore.from_root(str(root))
+    return job_status(job, ApiSettings(log_root=str(root)), store, Dagster("http://127.0.0.1:9"))
+
+
 def headers(log_dir: Path) -> list[Any]:
     return [read_eval_log(info.name, header_only=True) for info in list_eval_logs(str(log_dir))]
 
@@ -125,6 +138,17 @@ def test_shards_run_as_parallel_steps_into_one_eval_set_folder(
     listing = json.loads((log_dir / "logs.json").read_text())
     assert len(listing) == 4 and all(entry["status"] == "success" for entry in listing.values())
 
+    # `hawk status`: one line per shard, each task x model row with its shard
+    status = status_of(log_root, "sharded-1")
+    assert [(s["shard"], s["state"], s["cells"], s["logs"]) for s in status["shards"]] == [
+        ("1/2", "success", 2, 2),
+        ("2/2", "success", 2, 2),
+    ]
+    assert sum(s["samples_done"] for s in status["shards"]) == 2 * (3 + 2)
+    assert sorted(row["shard"] for row in status["tasks"]) == ["1/2", "1/2", "2/2", "2/2"]
+    text = format_status(status)
+    assert "SHARD  STATE    LOGS  SAMPLES" in text and "2/2    success  2/2   5/5" in text
+
     # the run's outcome is the whole grid's
     finished = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.STEP_OUTPUT)
     finish_outputs = [r for r in finished if r.step_key == FINISH_OP]
@@ -158,6 +182,8 @@ def test_failed_shard_is_reexecuted_alone_and_a_rerun_resumes_every_shard(
     before = {h.eval.task: h for h in headers(log_dir)}
     assert before["hawk_examples/arith"].status == "success"
     assert before["hawk_examples/fragile"].status == "error"
+    shards = {s["shard"]: s["state"] for s in status_of(log_root, "sharded-2")["shards"]}
+    assert shards == {"1/2": "success", "2/2": "error"}
     arith_file = before["hawk_examples/arith"].location
     arith_mtime = Path(arith_file.removeprefix("file://")).stat().st_mtime_ns
 
