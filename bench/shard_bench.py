@@ -1,11 +1,12 @@
 """Wall time of a 16-task offline eval set split into 1, 2 and 4 shards, and each runner's peak RSS.
 
-    .venv/bin/python bench/shard_bench.py            # 16 tasks x 40 samples (~5 min on 2 cores)
-    .venv/bin/python bench/shard_bench.py --quick    # 16 tasks x 8 samples, one round each
+    .venv/bin/python bench/shard_bench.py            # 16 tasks x 24+ samples, 4 padded rounds
+    .venv/bin/python bench/shard_bench.py --quick    # 16 tasks x 8+ samples, 2 padded rounds
+    .venv/bin/python bench/shard_bench.py --rounds 2 # each configuration twice, alternating order
 
 Every configuration runs the code location's real `eval_set` job (`runner.shards: 1 | 2 | 4`) through
-Dagster's multiprocess executor on one local instance, in the same process and back to back (rounds
-alternate the order, so machine load hits each alike); each run writes a fresh eval-set folder. The grid
+Dagster's multiprocess executor on one local instance, in the same process and back to back (with
+`--rounds 2` or more, rounds alternate the order, so machine load hits each alike); each run writes a fresh eval-set folder. The grid
 is 16 `hawk_examples/bench_wide` tasks (distinct seeds) on `hawk-offline/careful`: arithmetic with a tool
 call, then padded follow-up rounds, so a runner spends its time in Inspect (solving, scoring, writing the
 log), not waiting. The runner venv is built before the timings.
@@ -138,13 +139,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="16 tasks x 8 samples, one round")
     parser.add_argument("--tasks", type=int, default=16)
-    parser.add_argument("--samples", type=int, default=None, help="samples per task (default 40; quick 8)")
-    parser.add_argument(
-        "--rounds", type=int, default=None, help="rounds of each configuration (default 2; quick 1)"
-    )
+    parser.add_argument("--samples", type=int, default=None, help="samples per task (default 24; quick 8)")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds of each configuration (default 1)")
     args = parser.parse_args()
-    samples = args.samples or (8 if args.quick else 40)
-    rounds = args.rounds or (1 if args.quick else 2)
+    samples = args.samples or (8 if args.quick else 24)
+    rounds = args.rounds or 1
     padded_rounds = 2 if args.quick else 4
 
     work = Path(tempfile.mkdtemp(prefix="hawk-shard-bench-"))

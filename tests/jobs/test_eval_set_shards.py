@@ -20,6 +20,8 @@ from hawk_dagster.jobs.eval_set import RUN_EVAL_SET_OP
 from hawk_dagster.logstore import EVALS_PREFIX, LogStore
 from hawk_dagster.runs.shards import SHARDS_DIR
 from hawk_dagster.runs.tags import EVAL_SET_ID_TAG
+from resources.log_store import LogStoreResource
+from sensors.eval_log_sensor import eval_log_sensor
 
 EXAMPLES = "./examples/hawk-examples"
 SHARD_OP = f"{RUN_EVAL_SET_OP}_shard"
@@ -148,6 +150,17 @@ def test_shards_run_as_parallel_steps_into_one_eval_set_folder(
     assert sorted(row["shard"] for row in status["tasks"]) == ["1/2", "1/2", "2/2", "2/2"]
     text = format_status(status)
     assert "SHARD  STATE    LOGS  SAMPLES" in text and "2/2    success  2/2   5/5" in text
+
+    # the eval-log sensor imports every shard's logs (one request for the folder), not the share files
+    with dg.build_sensor_context(
+        instance=instance, cursor=None, resources={"log_store": LogStoreResource(root=str(log_root))}
+    ) as context:
+        ticked = eval_log_sensor(context)
+    assert isinstance(ticked, dg.SensorResult)
+    (request,) = ticked.run_requests or []
+    assert request.partition_key == "sharded-1"
+    imported = request.run_config["ops"]["import_eval_logs"]["config"]["keys"]
+    assert sorted(imported) == sorted(f"evals/sharded-1/{Path(h.location).name}" for h in found)
 
     # the run's outcome is the whole grid's
     finished = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.STEP_OUTPUT)
