@@ -72,3 +72,21 @@ def test_merged_eval_set_is_the_union_of_the_shares(tmp_path: Path) -> None:
     }
     assert json.loads(store.read_text("evals/e/eval-set.json")) == written
     assert merged_eval_set("e", []) == {"eval_set_id": "e", "tasks": []}
+
+
+def test_local_runs_choose_their_executor_per_run() -> None:
+    from hawk_dagster.runner.eval_set import EVAL_SET
+    from hawk_dagster.runs.launch import local_execution
+    from hawk_dagster.scans.run import SCAN
+
+    def choice(executor: str, shards: int | str) -> object:
+        return local_execution(EVAL_SET, executor, shards).get("execution", {}).get("config")
+
+    assert choice("in_process", 1) == {"in_process": {}}
+    assert choice("in_process", 2) == {"multiprocess": {}}
+    assert choice("in_process", "auto") == {"multiprocess": {}}
+    assert choice("multiprocess", 1) == {"multiprocess": {}}
+    assert local_execution(EVAL_SET, "k8s", 4) == {}
+    assert local_execution(SCAN, "in_process", 1) == {}  # one step, its deployment's executor
+    assert EVAL_SET.step_op_names == ["run_eval_set", "run_eval_set_shard", "finish_eval_set"]
+    assert SCAN.step_op_names == ["run_scan"]
