@@ -229,7 +229,7 @@ def test_local_eval_set_job_chooses_its_executor_per_run() -> None:
 
     definitions = run_job_definitions(dg.in_process_executor)
     eval_set = definitions.resolve_job_def("eval_set")
-    assert eval_set.executor_def.name == "multi_or_in_process"
+    assert eval_set.executor_def.name == "multi_or_in_process_executor"
     assert eval_set.tags[EXECUTOR_TAG] == "in_process"  # the deployment's choice, as the launcher reads it
     assert definitions.resolve_job_def("scan").executor_def.name == "in_process"
     assert dg.validate_run_config(eval_set, run_config(GRID, "x", "in_process"))
