@@ -1,6 +1,6 @@
 """Wall time of a 16-task offline eval set split into 1, 2 and 4 shards, and each runner's peak RSS.
 
-    .venv/bin/python bench/shard_bench.py            # 16 tasks x 24+ samples, 4 padded rounds
+    .venv/bin/python bench/shard_bench.py            # 16 tasks x 16+ samples, 4 padded rounds
     .venv/bin/python bench/shard_bench.py --quick    # 16 tasks x 8+ samples, 2 padded rounds
     .venv/bin/python bench/shard_bench.py --rounds 2 # each configuration twice, alternating order
 
@@ -63,12 +63,14 @@ def grid(tasks: int, samples: int, rounds: int, shards: int) -> dict[str, Any]:
 
 
 class RunnerPeaks:
-    """Polls /proc for runner processes (`entry_eval_set.py`, not their own children) and keeps each one's
-    highest VmHWM (MB)."""
+    """Polls /proc for this bench's runner processes (`entry_eval_set.py` descending from this process,
+    not the runners' own children; other runs on the machine are left out) and keeps each one's highest
+    VmHWM (MB)."""
 
     def __init__(self) -> None:
         self.peaks: dict[int, float] = {}
         self._stop = threading.Event()
+        self._root = os.getpid()
         self._thread = threading.Thread(target=self._poll, daemon=True)
 
     def __enter__(self) -> RunnerPeaks:
@@ -89,16 +91,29 @@ class RunnerPeaks:
                     if RUNNER_SCRIPT.encode() not in cmdline:
                         continue
                     status = Path(f"/proc/{entry}/status").read_text()
-                    ppid = next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:"))
-                    if RUNNER_SCRIPT.encode() in Path(f"/proc/{ppid}/cmdline").read_bytes():
+                    ancestors = _ancestors(int(entry))
+                    if self._root not in ancestors:
+                        continue  # another run on this machine
+                    if any(
+                        RUNNER_SCRIPT.encode() in Path(f"/proc/{p}/cmdline").read_bytes() for p in ancestors
+                    ):
                         continue  # a child of a runner (its resource tracker, a subprocess): not a runner
-                except (OSError, StopIteration):
+                except OSError:
                     continue
                 for line in status.splitlines():
                     if line.startswith("VmHWM:"):
                         mb = int(line.split()[1]) / 1024
                         self.peaks[int(entry)] = max(self.peaks.get(int(entry), 0.0), mb)
             self._stop.wait(0.1)
+
+
+def _ancestors(pid: int) -> list[int]:
+    found: list[int] = []
+    while pid > 1:
+        status = Path(f"/proc/{pid}/status").read_text()
+        pid = int(next(line.split()[1] for line in status.splitlines() if line.startswith("PPid:")))
+        found.append(pid)
+    return found
 
 
 def run_once(
@@ -139,10 +154,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="16 tasks x 8 samples, one round")
     parser.add_argument("--tasks", type=int, default=16)
-    parser.add_argument("--samples", type=int, default=None, help="samples per task (default 24; quick 8)")
+    parser.add_argument("--samples", type=int, default=None, help="samples per task (default 16; quick 8)")
     parser.add_argument("--rounds", type=int, default=None, help="rounds of each configuration (default 1)")
     args = parser.parse_args()
-    samples = args.samples or (8 if args.quick else 24)
+    samples = args.samples or (8 if args.quick else 16)
     rounds = args.rounds or 1
     padded_rounds = 2 if args.quick else 4
 
