@@ -4,6 +4,12 @@ The step is thin: it turns its resources (by key, so hawk_dagster never imports 
 `resources/`) into plain `RunnerSettings` and calls `hawk_dagster.runs.execute.run` with the Dagster
 Pipes subprocess runner. In a cluster the step runs in its own pod (dagster-k8s `k8s_job_executor`),
 sized per run through `execution.config.per_step_k8s_config.<op name>` (see `hawk_dagster.k8s`).
+
+A kind that shards (`RunKind.shard_plan`: eval sets, `runner.shards`) keeps this shape: its first step runs
+an unsplit run as above, or plans the shards and fans out (`DynamicOut`) one `run_<kind>_shard` step per
+shard, each the same `run_step` on its share of the grid, then `finish_<kind>` merges (design:
+`hawk_dagster.runs.shards`). A failed shard is retried (a dead runner, `runner.retries`) or re-executed
+from failure alone; the others keep their results.
 """
 
 import dataclasses
@@ -370,7 +376,7 @@ def run_op(kind: RunKind[Any], options: type[RunOptions]) -> dg.OpDefinition:
     @step_op(kind, config_schema=op_config_schema(kind, options))
     def run_or_plan_op(context: dg.OpExecutionContext) -> Iterator[dg.Output[Any] | dg.DynamicOutput[Any]]:
         request = launch_request(kind, options, context)
-        work = None if context.retry_number else planned_shards(kind, context, request)
+        work = planned_shards(kind, context, request)
         if work is None:
             yield run_step(kind, context, request)
             return

@@ -16,7 +16,7 @@ from hawk_dagster.api.jobs_dagster import Dagster
 from hawk_dagster.api.monitoring import Job, job_status
 from hawk_dagster.api.settings import ApiSettings
 from hawk_dagster.cli.jobs import format_status
-from hawk_dagster.jobs.eval_set import RUN_EVAL_SET_OP
+from hawk_dagster.jobs.eval_set import FINISH_EVAL_SET_OP, RUN_EVAL_SET_OP, RUN_EVAL_SET_SHARD_OP
 from hawk_dagster.logstore import EVALS_PREFIX, LogStore
 from hawk_dagster.runs.shards import SHARDS_DIR
 from hawk_dagster.runs.tags import EVAL_SET_ID_TAG
@@ -24,8 +24,7 @@ from resources.log_store import LogStoreResource
 from sensors.eval_log_sensor import eval_log_sensor
 
 EXAMPLES = "./examples/hawk-examples"
-SHARD_OP = f"{RUN_EVAL_SET_OP}_shard"
-FINISH_OP = "finish_eval_set"
+SHARD_OP, FINISH_OP = RUN_EVAL_SET_SHARD_OP, FINISH_EVAL_SET_OP
 
 
 def package(name: str, *items: dict[str, Any]) -> dict[str, Any]:
@@ -233,3 +232,30 @@ def test_local_eval_set_job_chooses_its_executor_per_run() -> None:
     assert eval_set.tags[EXECUTOR_TAG] == "in_process"  # the deployment's choice, as the launcher reads it
     assert definitions.resolve_job_def("scan").executor_def.name == "in_process"
     assert dg.validate_run_config(eval_set, run_config(GRID, "x", "in_process"))
+
+
+def test_a_shard_whose_runner_dies_is_retried_alone(
+    instance: dg.DagsterInstance, log_root: Path, tmp_path: Path
+) -> None:
+    config = {
+        "tasks": [
+            package("hawk_examples", {"name": "arith", "args": {"n": 2}}),
+            {
+                "package": "./tests/jobs/runner_killer",
+                "name": "runner_killer",
+                "items": [{"name": "die_once", "args": {"n": 3, "marker_dir": str(tmp_path / "markers")}}],
+            },
+        ],
+        "models": [package("hawk-offline", {"name": "careful"})],
+        "runner": {"shards": 2, "retries": 1},
+    }
+    result = execute(instance, config, "sharded-3")
+    assert result.success
+    retried = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.STEP_UP_FOR_RETRY)
+    assert [str(r.step_key) for r in retried] == [f"{SHARD_OP}[shard_2_of_2]"]
+    starts = [
+        str(r.step_key) for r in instance.all_logs(result.run_id, of_type=dg.DagsterEventType.STEP_START)
+    ]
+    assert starts.count(f"{SHARD_OP}[shard_1_of_2]") == 1
+    found = {h.eval.task: h for h in headers(log_root / "evals" / "sharded-3") if h.status == "success"}
+    assert set(found) == {"hawk_examples/arith", "runner_killer/die_once"}
