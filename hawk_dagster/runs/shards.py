@@ -1,6 +1,6 @@
 """Eval sets split across steps: which task x model cells each shard runs, and the shard files.
 
-Design (checked with real Inspect runs, see tests/runs/test_shards_inspect.py):
+Design (checked with real Inspect runs: tests/jobs/test_eval_set_shards.py):
 
 - The grid's cells are its task x model pairs, in config order (solvers and agents stay together: every
   shard runs each of its cells with every solver). Cell `i` goes to shard `i % count` (round robin), so
@@ -8,17 +8,30 @@ Design (checked with real Inspect runs, see tests/runs/test_shards_inspect.py):
 - `runner.shards: N` asks for N shards, `auto` for one per cell up to `AUTO_SHARDS_CAP`; never more
   shards than cells. One shard is today's single step.
 - Every shard calls Inspect's `eval_set()` on its cells only, into the one eval-set folder
-  `<log root>/evals/<eval_set_id>/`, with `log_dir_allow_dirty=True` (the folder holds the other shards'
-  logs; each shard matches its own logs by Inspect's task identifier, so a shard resumes its own cells
-  and never touches another's). Logs, `.eval-set-id` and `logs.json` (a listing of the whole folder)
-  stay Inspect's.
+  `<log root>/evals/<eval_set_id>/`, with `log_dir_allow_dirty=True` (without it Inspect raises
+  PrerequisiteError on the other shards' logs; each shard matches its own logs by Inspect's task
+  identifier, so a shard resumes its own cells and never touches another's). The price: the folder is no
+  longer checked for logs of foreign tasks. Logs and `.eval-set-id` stay Inspect's.
+- Concurrent shards rewrite their running logs in place (on a local disk), so Inspect's listing of the
+  folder's headers (before each attempt, and `logs.json`) may read another shard's log half-written
+  ("EOCD not found", seen in the first real runs). A shard's runner reads those headers tolerantly: a file
+  that stays unreadable after a few retries is left out (it is another shard's running log). The finish
+  step writes `logs.json` again once every shard is done.
 - `eval-set.json` names the tasks of the call that wrote it, so concurrent shards would each write their
   share over the others'. A shard therefore writes its share to `.hawk-shards/shard-<k>-of-<n>.json`
   (Inspect's own EvalSet document, see `entry_eval_set.py`) and then `eval-set.json` as the union of the
   shares present; the job's last step writes the union again once every shard finished, so the file
   always ends naming the whole grid. The share files also tell `hawk status` which shard runs which cell.
+- A new split (another `runner.shards`) deletes the earlier split's share files before its shards start.
 - Re-running the same eval_set_id splits the grid the same way and every shard resumes its own cells
   (finished samples kept); a different shard count also resumes, since logs are matched by task.
+- The job (`jobs/step.py`): the first step checks the launch grant, resolves and tags the id, and fans out
+  one `run_eval_set_shard[shard_<k>_of_<n>]` step per shard (a `DynamicOut`); each is the usual run step
+  (its own runner, `runner.retries` for a runner that dies). `finish_eval_set` runs once all succeeded:
+  the merged files, the merged outcome, the log-store asset event. A failed shard leaves the others'
+  results in place: Dagster's re-execution from failure runs that shard (and the finish step) only.
+- Secrets: a local run's secret store is released by the finish step, not by a shard (the others still
+  need it); after a failed shard it stays for the re-execution, until `hawk delete` removes it.
 """
 
 from __future__ import annotations
