@@ -91,5 +91,7 @@ def test_shard_and_finish_step_pods_pass_strict_validation(
     }
     assert {"secretRef": {"name": "hawk-run-secrets"}} in container["envFrom"]
     labels = job["spec"]["template"]["metadata"]["labels"]
-    assert labels["hawk/eval-set-id"] == EVAL_SET_ID and labels["dagster/op"].startswith(step_key.split("[")[0])
+    assert labels["hawk/eval-set-id"] == EVAL_SET_ID and labels["dagster/op"].startswith(
+        step_key.split("[")[0]
+    )
     assert job["spec"]["backoffLimit"] == 0
