@@ -90,6 +90,7 @@ def task_progress(store: LogStore, job: Job) -> list[dict[str, Any]]:
             {
                 "task": log.eval.task,
                 "model": log.eval.model,
+                "task_id": log.eval.task_id,
                 "status": log.status,
                 "samples_done": done,
                 "samples_total": total,
@@ -98,6 +99,59 @@ def task_progress(store: LogStore, job: Job) -> list[dict[str, Any]]:
             }
         )
     return sorted(rows, key=lambda row: (str(row.get("task")), str(row.get("model"))))
+
+
+def shard_progress(store: LogStore, job: Job, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A split eval set's shards (`runner.shards`, see `hawk_dagster.runs.shards`): each shard's cells,
+    logs, samples done / total and state, from its share file and the logs; `rows` (the task progress)
+    get their shard (`"2/4"`). Empty for an eval set that is not split."""
+    from hawk_dagster.runs.shards import parse_share_name, read_shares
+
+    if job.prefix != EVALS_PREFIX:
+        return []
+    shares = {parse_share_name(name): share for name, share in read_shares(store, job.job_id).items()}
+    split = sorted(key for key in shares if key is not None)
+    if not split:
+        return []
+    count = max(c for _, c in split)  # the folder keeps only the latest split's files
+    by_task_id = {str(row.get("task_id")): row for row in rows if row.get("task_id")}
+    by_cell = {(row.get("task"), row.get("model")): row for row in rows}
+    shards: list[dict[str, Any]] = []
+    for index in range(count):
+        label = f"{index + 1}/{count}"
+        tasks = (shares.get((index, count)) or {}).get("tasks")
+        if tasks is None:
+            shards.append({"shard": label, "state": "pending", "cells": None, "logs": 0})
+            continue
+        found = []
+        for task in tasks:
+            row = by_task_id.get(str(task.get("task_id"))) or by_cell.get(
+                (task.get("name"), task.get("model"))
+            )
+            if row is not None:
+                row["shard"] = label
+                found.append(row)
+        shards.append(
+            {
+                "shard": label,
+                "state": shard_state(len(tasks), [str(row.get("status")) for row in found]),
+                "cells": len(tasks),
+                "logs": len(found),
+                "samples_done": sum(int(row.get("samples_done") or 0) for row in found),
+                "samples_total": sum(int(row.get("samples_total") or 0) for row in found),
+            }
+        )
+    return shards
+
+
+def shard_state(cells: int, statuses: list[str]) -> str:
+    """`success` when every cell's log succeeded, `error` when one failed or was cancelled, `running`
+    while a log is being written, else `pending` (cells without a log yet)."""
+    if any(status in ("error", "cancelled", "unreadable") for status in statuses):
+        return "error"
+    if len(statuses) == cells and all(status == "success" for status in statuses):
+        return "success"
+    return "running" if statuses else "pending"
 
 
 def log_error(log: Any, location: str) -> str | None:
@@ -140,6 +194,7 @@ def job_status(job: Job, settings: ApiSettings, store: LogStore, dagster: Dagste
         events, _ = dagster.events(job.run["runId"], None)
         errors = [line for line in (event_failure(event) for event in events) if line]
     progress = task_progress(store, job)
+    shards = shard_progress(store, job, progress)
     errors.extend(
         f"{row.get('task')} x {row.get('model')}: {row['error']}" for row in progress if row.get("error")
     )
@@ -155,6 +210,7 @@ def job_status(job: Job, settings: ApiSettings, store: LogStore, dagster: Dagste
         "kind": job.kind,
         "run": run,
         "tasks": progress,
+        "shards": shards,
         "scanners": scanners,
         "errors": list(dict.fromkeys(errors)),
         "logs": store.uri(run_key(job.prefix, job.job_id)),

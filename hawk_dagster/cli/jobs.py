@@ -189,9 +189,23 @@ def format_status(status: dict[str, Any]) -> str:
     else:
         lines.append("run: none found in Dagster")
     tasks = status.get("tasks") or []
+    shards = status.get("shards") or []
+    if shards:
+        shard_rows = [
+            (
+                s.get("shard"),
+                s.get("state"),
+                f"{s.get('logs', 0)}/{cell(s.get('cells'))}",
+                f"{s.get('samples_done', '-')}/{cell(s.get('samples_total'))}",
+            )
+            for s in shards
+        ]
+        shard_header = ("SHARD", "STATE", "LOGS", "SAMPLES")
+        lines += ["", format_table(shard_header, [[cell(v) for v in r] for r in shard_rows])]
     if tasks:
         rows = [
             (
+                *((t.get("shard"),) if shards else ()),
                 t.get("task"),
                 t.get("model"),
                 t.get("status"),
@@ -199,10 +213,8 @@ def format_status(status: dict[str, Any]) -> str:
             )
             for t in tasks
         ]
-        lines += [
-            "",
-            format_table(("TASK", "MODEL", "STATUS", "SAMPLES"), [[cell(v) for v in r] for r in rows]),
-        ]
+        columns = (*(("SHARD",) if shards else ()), "TASK", "MODEL", "STATUS", "SAMPLES")
+        lines += ["", format_table(columns, [[cell(v) for v in r] for r in rows])]
     scanners = status.get("scanners") or []
     if scanners:
         scan_rows = [

@@ -39,8 +39,10 @@ GENERATE_CONFIG_ERROR = "generate_config"
 INSPECT_AI_PACKAGE_ERROR = "inspect_ai_package"
 WHERE_OPERATOR_ERROR = "where_operator"
 DUPLICATE_SCANNER_KEY_ERROR = "duplicate_scanner_key"
+SHARDS_ERROR = "runner_shards"
 CUSTOM_ERROR_TYPES = frozenset(
     {
+        SHARDS_ERROR,
         K8S_QUANTITY_ERROR,
         IMAGE_TAG_ERROR,
         API_KEY_ERROR,
@@ -235,6 +237,11 @@ def check_image_tag(value: str | None) -> str | None:
     )
 
 
+AUTO_SHARDS = "auto"
+AUTO_SHARDS_CAP = 8
+"""`runner.shards: auto` runs one shard per task x model cell, at most this many shards."""
+
+
 class RunnerConfig(BaseModel):
     """Settings of the runner (the process that calls Inspect)."""
 
@@ -262,6 +269,23 @@ class RunnerConfig(BaseModel):
         default={},
         description="Non-sensitive environment variables for the runner (sent along with the secrets).",
     )
+    shards: int | Literal["auto"] = Field(
+        default=1,
+        description="Eval sets only: split the task x model grid into this many shards, each its own step "
+        "(its own pod in a cluster), all writing into the one eval-set folder; 'auto': one shard per task x "
+        f"model cell, at most {AUTO_SHARDS_CAP}. Never more shards than cells. 1 (default): one step.",
+    )
+
+    @pydantic.field_validator("shards", mode="before")
+    @classmethod
+    def _check_shards(cls, value: Any) -> int | str:
+        if value == AUTO_SHARDS:
+            return AUTO_SHARDS
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return value
+        raise config_problem(
+            SHARDS_ERROR, f"must be a whole number >= 1 or 'auto', got {value!r} (e.g. shards: 4)"
+        )
 
     @pydantic.field_validator("memory", "cpu", mode="after")
     @classmethod

@@ -19,11 +19,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, RootModel
 from hawk_dagster.config.base import (
     BUILTIN_PACKAGE,
     DUPLICATE_SCANNER_KEY_ERROR,
+    SHARDS_ERROR,
     WHERE_OPERATOR_ERROR,
     BuiltinConfig,
     ModelConfig,
     PackageConfig,
     RegistryItemConfig,
+    RunnerConfig,
     SecretConfig,
     UserConfig,
     config_problem,
@@ -325,6 +327,16 @@ class ScanConfig(UserConfig, extra="allow"):
         default=None, description="Named model roles, one model each."
     )
     transcripts: TranscriptsConfig = Field(description="Transcripts to scan.")
+
+    @pydantic.field_validator("runner", mode="after")
+    @classmethod
+    def _one_shard(cls, runner: RunnerConfig) -> RunnerConfig:
+        if runner.shards != 1:
+            raise config_problem(
+                SHARDS_ERROR,
+                "shards applies to eval sets only: a scan runs as one step (remove runner.shards)",
+            )
+        return runner
 
     def get_model_configs(self) -> list[PackageConfig[ModelConfig] | BuiltinConfig[ModelConfig]]:
         return model_configs(self.models, self.model_roles)

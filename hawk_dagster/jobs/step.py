@@ -4,9 +4,16 @@ The step is thin: it turns its resources (by key, so hawk_dagster never imports 
 `resources/`) into plain `RunnerSettings` and calls `hawk_dagster.runs.execute.run` with the Dagster
 Pipes subprocess runner. In a cluster the step runs in its own pod (dagster-k8s `k8s_job_executor`),
 sized per run through `execution.config.per_step_k8s_config.<op name>` (see `hawk_dagster.k8s`).
+
+A kind that shards (`RunKind.shard_plan`: eval sets, `runner.shards`) keeps this shape: its first step runs
+an unsplit run as above, or plans the shards and fans out (`DynamicOut`) one `run_<kind>_shard` step per
+shard, each the same `run_step` on its share of the grid, then `finish_<kind>` merges (design:
+`hawk_dagster.runs.shards`). A failed shard is retried (a dead runner, `runner.retries`) or re-executed
+from failure alone; the others keep their results.
 """
 
 import dataclasses
+from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
@@ -89,11 +96,14 @@ def run_stopping(context: dg.OpExecutionContext) -> bool:
 
 
 def run_step(
-    kind: RunKind[Any], context: dg.OpExecutionContext, request: RunRequest
+    kind: RunKind[Any], context: dg.OpExecutionContext, request: RunRequest, *, shard: bool = False
 ) -> dg.Output[dict[str, Any]]:
     """Run `request` as a `kind` run; fail the step with one line when it does not succeed. A runner that
-    died (no error of its own) is retried up to `runner.retries` times; other failures are not retried."""
-    request = checked_launch(kind, context, request)
+    died (no error of its own) is retried up to `runner.retries` times; other failures are not retried.
+    A `shard` step runs a request its run's first step already checked, and leaves the run's secrets to
+    the last step (the other shards still need them)."""
+    if not shard:
+        request = checked_launch(kind, context, request)
 
     def tag_run(job_id: str) -> None:
         if context.run.tags.get(kind.names.id_tag) != job_id:
@@ -129,8 +139,8 @@ def run_step(
         raise dg.Failure(description=str(exc), allow_retries=False, metadata=metadata) from None
     finally:
         # The run ended, success or failure: its local secret stores go (a resume passes them again);
-        # a retry still needs them.
-        if not retrying:
+        # a retry still needs them, and so do the other shards.
+        if not retrying and not shard:
             released = release_secret_refs(request.secret_refs, settings.secret_store())
             if released:
                 context.log.info(f"deleted the run's local secret store(s): {', '.join(released)}")
@@ -178,33 +188,174 @@ def outcome_metadata(kind: RunKind[Any], outcome: RunOutcome) -> dict[str, dg.Me
     return metadata
 
 
+def job_executor(kind: RunKind[Any], executor_def: dg.ExecutorDefinition | None) -> dg.ExecutorDefinition:
+    """The deployment's executor; locally, a kind that shards gets `multi_or_in_process_executor`, so the
+    run config picks per run (`execution.config.in_process` / `.multiprocess`, see `local_execution`)."""
+    executor = executor_def or dg.in_process_executor
+    if kind.shard_plan is not None and executor.name in LOCAL_EXECUTORS:
+        return dg.multi_or_in_process_executor
+    return executor
+
+
+LOCAL_EXECUTORS = frozenset({"in_process", "multiprocess"})
+
+
 def make_run_job(
     kind: RunKind[Any], op: dg.OpDefinition, executor_def: dg.ExecutorDefinition | None = None
 ) -> dg.JobDefinition:
-    """The job of `kind`: its one step, with the executor chosen by the deployment (see `hawk_dagster.k8s`)."""
-    executor = executor_def or dg.in_process_executor
+    """The job of `kind`: its one step, with the executor chosen by the deployment (see `hawk_dagster.k8s`).
+    A kind that shards (`RunKind.shard_plan`) adds the shard steps: the first step runs an unsplit run
+    itself, or fans out one `run_<kind>_shard` step per shard and `finish_<kind>` after them."""
+    deployed = executor_def or dg.in_process_executor
+    executor = job_executor(kind, executor_def)
 
     @dg.job(
         name=kind.names.job_name,
         description=f"Run a Hawk {kind.names.name} config with {kind.names.tool}; output goes to <log root>/{kind.names.log_prefix}/<{kind.names.id_key}>/ (the log_store/{kind.names.log_prefix} asset). Config: {CONFIG_REFERENCE}.",
         executor_def=executor,
-        tags={JOB_TYPE_TAG: kind.names.job_type, EXECUTOR_TAG: executor.name},
+        tags={JOB_TYPE_TAG: kind.names.job_type, EXECUTOR_TAG: deployed.name},
     )
     def run_job() -> None:
-        op()
+        if kind.shard_plan is None:
+            op()
+            return
+        _result, shards = op()
+        finish_op(kind)(shards.map(shard_op(kind)).collect())
 
     return run_job
 
 
-def step_op(kind: RunKind[Any], config_schema: Any = None) -> Any:
-    """The decorator of a kind's op: its name, its resources, its description, its config schema."""
-    return dg.op(
-        config_schema=config_schema,
-        name=kind.names.op_name,
-        description=f"Validate a Hawk {kind.names.name} config, install its packages in a runner venv, run {kind.names.tool}.",
+SHARDS_OUTPUT = "shards"
+"""The first step's dynamic output: one item per shard when the run is split, none when it is not."""
+
+
+def planned_shards(
+    kind: RunKind[Any], context: dg.OpExecutionContext, request: RunRequest
+) -> list[dict[str, Any]] | None:
+    """The shard steps' work when the run splits (the grant checked, the id resolved and tagged), else
+    None: the first step runs it as one (and reports a bad config itself)."""
+    from hawk_dagster.config.loading import ConfigError, validate_config_data
+    from hawk_dagster.runs.kind import RunError
+    from hawk_dagster.runs.shards import raw_shards_setting, remove_stale_shares
+
+    assert kind.shard_plan is not None
+    if raw_shards_setting(request.config) == 1:
+        return None
+    settings = runner_settings(context)
+    try:
+        config = validate_config_data(dict(request.config), kind=kind.names.name).config
+        prepared = kind.prepare(
+            config,
+            store=settings.log_store(),
+            job_id=request.job_id,
+            created_by=request.created_by or "",
+            cwd=settings.package_base_path(),
+            options=request.options,
+        )
+    except (ConfigError, RunError):
+        return None  # the one step fails with the usual message
+    shards = kind.shard_plan(prepared)
+    if len(shards) <= 1:
+        return None
+    request = checked_launch(kind, context, request)
+    job_id = kind.resolve_job_id(config, request.job_id)
+    if context.run.tags.get(kind.names.id_tag) != job_id:
+        context.instance.add_run_tags(context.run_id, {kind.names.id_tag: job_id})
+    removed = remove_stale_shares(settings.log_store(), job_id, len(shards))
+    if removed:
+        context.log.info(f"removed the share files of an earlier split: {', '.join(removed)}")
+    context.log.info(
+        f"{kind.names.name} {job_id}: {len(shards)} shards of "
+        + ", ".join(f"{len(shard.cells)}" for shard in shards)
+        + " task x model cell(s), one step each"
+    )
+    base = {
+        "config": dict(request.config),
+        "job_id": job_id,
+        "created_by": request.created_by,
+        "secret_refs": list(request.secret_refs),
+    }
+    return [
+        {**base, "options": {**request.options, "shard": {"index": s.index, "count": s.count}}}
+        for s in shards
+    ]
+
+
+def shard_request(work: dict[str, Any]) -> RunRequest:
+    return RunRequest(
+        config=work["config"],
+        job_id=work["job_id"],
+        created_by=work["created_by"],
+        secret_refs=tuple(work["secret_refs"]),
+        options=work["options"],
+    )
+
+
+def shard_op(kind: RunKind[Any]) -> dg.OpDefinition:
+    """One shard of a split run: the one step's body on the shard's cells."""
+
+    @dg.op(
+        name=kind.shard_op_name,
+        description=f"Run one shard of a Hawk {kind.names.name} (its share of the task x model grid) with {kind.names.tool}.",
         tags={"kind": "inspect"},
         required_resource_keys=set(RESOURCE_KEYS),
         retry_policy=STEP_RETRY_POLICY,
+    )
+    def run_shard_op(context: dg.OpExecutionContext, work: dict) -> dg.Output[dict[str, Any]]:  # type: ignore[type-arg]
+        return run_step(kind, context, shard_request(work), shard=True)
+
+    op: dg.OpDefinition = run_shard_op
+    return op
+
+
+def outcomes_secret_refs(context: dg.OpExecutionContext, kind: RunKind[Any]) -> list[str]:
+    """The run's secret references, from the first step's op config."""
+    ops: Any = context.run_config.get("ops") or {}
+    op_config = (ops.get(kind.names.op_name) or {}).get("config") or {}
+    return [str(ref) for ref in op_config.get("secret_refs") or []]
+
+
+def finish_op(kind: RunKind[Any]) -> dg.OpDefinition:
+    """After every shard succeeded: the run's folder completed (`RunKind.finish_shards`), the outcomes
+    merged into the run's one outcome, the run's secrets released."""
+
+    @dg.op(
+        name=kind.finish_op_name,
+        description=f"Complete a split Hawk {kind.names.name}: merge its shards' outcomes and the folder's eval-set file.",
+        required_resource_keys=set(RESOURCE_KEYS),
+    )
+    def finish_shards_op(context: dg.OpExecutionContext, outcomes: list) -> dg.Output[dict[str, Any]]:  # type: ignore[type-arg]
+        assert kind.finish_shards is not None
+        settings = runner_settings(context)
+        store = settings.log_store()
+        merged = kind.outcome_type.merge([kind.outcome_from_output(o) for o in outcomes])
+        kind.finish_shards(store, merged.job_id, len(outcomes))
+        secret_refs = list(outcomes_secret_refs(context, kind))
+        released = release_secret_refs(secret_refs, settings.secret_store())
+        if released:
+            context.log.info(f"deleted the run's local secret store(s): {', '.join(released)}")
+        report_log_store(kind, context, store, merged)
+        return dg.Output(merged.model_dump(mode="json"), metadata=outcome_metadata(kind, merged))
+
+    op: dg.OpDefinition = finish_shards_op
+    return op
+
+
+def step_op(kind: RunKind[Any], config_schema: Any = None) -> Any:
+    """The decorator of a kind's op: its name, its resources, its description, its config schema; a kind
+    that shards has two optional outputs: `result` (an unsplit run's outcome) and `shards`."""
+    outs: dict[str, dg.Out] | None = None
+    if kind.shard_plan is not None:
+        outs = {"result": dg.Out(is_required=False), SHARDS_OUTPUT: dg.DynamicOut(is_required=False)}
+    return dg.op(
+        config_schema=config_schema,
+        name=kind.names.op_name,
+        description=f"Validate a Hawk {kind.names.name} config, install its packages in a runner venv, run {kind.names.tool}"
+        + (" (or, split into shards, plan one step per shard)." if outs else "."),
+        tags={"kind": "inspect"},
+        required_resource_keys=set(RESOURCE_KEYS),
+        retry_policy=STEP_RETRY_POLICY,
+        out=outs,
     )
 
 
@@ -213,9 +364,26 @@ def run_op(kind: RunKind[Any], options: type[RunOptions]) -> dg.OpDefinition:
     (This module has no `from __future__ import annotations`: Dagster checks the `context` annotation as a
     class, not a string.)"""
 
-    @step_op(kind, config_schema=op_config_schema(kind, options))
-    def run_kind_op(context: dg.OpExecutionContext) -> dg.Output[dict[str, Any]]:
-        return run_step(kind, context, launch_request(kind, options, context))
+    if kind.shard_plan is None:
 
-    op: dg.OpDefinition = run_kind_op
-    return op
+        @step_op(kind, config_schema=op_config_schema(kind, options))
+        def run_kind_op(context: dg.OpExecutionContext) -> dg.Output[dict[str, Any]]:
+            return run_step(kind, context, launch_request(kind, options, context))
+
+        op: dg.OpDefinition = run_kind_op
+        return op
+
+    @step_op(kind, config_schema=op_config_schema(kind, options))
+    def run_or_plan_op(context: dg.OpExecutionContext) -> Iterator[dg.Output[Any] | dg.DynamicOutput[Any]]:
+        request = launch_request(kind, options, context)
+        work = planned_shards(kind, context, request)
+        if work is None:
+            yield run_step(kind, context, request)
+            return
+        for item in work:
+            shard = item["options"]["shard"]
+            key = f"shard_{shard['index'] + 1}_of_{shard['count']}"
+            yield dg.DynamicOutput(item, mapping_key=key, output_name=SHARDS_OUTPUT)
+
+    sharding_op: dg.OpDefinition = run_or_plan_op
+    return sharding_op

@@ -180,8 +180,11 @@ def execution_run_config(
     *,
     labels: Mapping[str, str] | None = None,
     image_tag: str | None = None,
+    more_ops: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The run config's `execution` section for `kind`; `{}` locally (the executor's own defaults).
+    `more_ops` get the same step pod as `op_name` (a sharded eval set's shard and finish steps: every
+    shard step is one pod of the run's size).
 
     For `k8s`: `{"execution": {"config": {"job_namespace": ..., "retries": {"enabled": {}},
     "per_step_k8s_config": {op_name: ...}}}}`: step retries on (the op's RetryPolicy and `runner.retries`
@@ -197,7 +200,7 @@ def execution_run_config(
             "config": {
                 "job_namespace": defaults.namespace,
                 "retries": {"enabled": {}},
-                "per_step_k8s_config": {op_name: step},
+                "per_step_k8s_config": {name: step for name in (op_name, *more_ops)},
             }
         }
     }

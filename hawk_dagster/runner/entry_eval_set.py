@@ -43,33 +43,36 @@ def _build_tasks(spec: dict[str, Any]) -> list[Any]:
 
     solvers = spec["solvers"] or [None]
     models = spec["models"] or [None]
+    cells = spec.get("cells")
+    if cells is None:  # the whole grid; a shard runs its own (task index, model index) cells
+        cells = [(t, m) for t in range(len(spec["tasks"])) for m in range(len(models))]
     tasks: list[Any] = []
-    for task_spec in spec["tasks"]:
+    for task_index, model_index in cells:
+        task_spec, model_spec = spec["tasks"][task_index], models[model_index]
         for solver_spec in solvers:
-            for model_spec in models:
-                model = common.build_model(model_spec)
-                if model is not None:
-                    init_active_model(model, model.config)
-                task = registry_create("task", task_spec["name"], **(task_spec.get("args") or {}))
-                sample_ids = task_spec.get("sample_ids")
-                if sample_ids:
-                    wanted = {str(i) for i in sample_ids}
+            model = common.build_model(model_spec)
+            if model is not None:
+                init_active_model(model, model.config)
+            task = registry_create("task", task_spec["name"], **(task_spec.get("args") or {}))
+            sample_ids = task_spec.get("sample_ids")
+            if sample_ids:
+                wanted = {str(i) for i in sample_ids}
 
-                    def selected(sample: Any, wanted: set[str] = wanted) -> bool:
-                        return str(sample.id) in wanted
+                def selected(sample: Any, wanted: set[str] = wanted) -> bool:
+                    return str(sample.id) in wanted
 
-                    task.dataset = task.dataset.filter(selected)
-                    if len(task.dataset) == 0:
-                        raise SystemExit(
-                            f"tasks: sample_ids {sample_ids} match no sample of task {task_spec['name']}"
-                        )
-                changes: dict[str, Any] = {}
-                if model is not None:
-                    changes["model"] = model
-                solver = _build_solver(solver_spec)
-                if solver is not None:
-                    changes["solver"] = solver
-                tasks.append(task_with(task, **changes) if changes else task)
+                task.dataset = task.dataset.filter(selected)
+                if len(task.dataset) == 0:
+                    raise SystemExit(
+                        f"tasks: sample_ids {sample_ids} match no sample of task {task_spec['name']}"
+                    )
+            changes: dict[str, Any] = {}
+            if model is not None:
+                changes["model"] = model
+            solver = _build_solver(solver_spec)
+            if solver is not None:
+                changes["solver"] = solver
+            tasks.append(task_with(task, **changes) if changes else task)
     return tasks
 
 
@@ -102,6 +105,108 @@ def _patch_sandboxes(
     log.info(
         f"sandboxes: namespace {plan['namespace']}, network {mode or 'unused'}, max_sandboxes {kwargs['max_sandboxes']}"
     )
+
+
+def _share_eval_set_info(spec: dict[str, Any]) -> None:
+    """In a shard (the spec has `shard_file`): Inspect's `eval-set.json` would name only this shard's
+    tasks and overwrite the other shards'. Write this shard's EvalSet document to its share file instead,
+    then `eval-set.json` as the union of the shares present (the job's last step writes the union again
+    once every shard finished). Design: `hawk_dagster/runs/shards.py`."""
+    shard_file = spec.get("shard_file")
+    if not shard_file:
+        return
+    import json
+
+    from inspect_ai._eval import evalset
+    from inspect_ai._util.file import file, filesystem
+    from inspect_ai._util.json import to_json_safe
+
+    def write_eval_set_info(
+        eval_set_id: str,
+        log_dir: str,
+        tasks: list[Any],
+        all_logs: list[Any],
+        eval_set_args: Any,
+        fs_options: dict[str, Any] = {},  # noqa: B006 (Inspect's signature)
+    ) -> None:
+        fs = filesystem(log_dir)
+        root = fs.dir_location(log_dir).rstrip(fs.sep)
+        share = to_json_safe(evalset.to_eval_set(eval_set_id, tasks, all_logs, eval_set_args))
+        share_path = f"{root}{fs.sep}{shard_file}"
+        fs.mkdir(share_path.rsplit(fs.sep, 1)[0], exist_ok=True)
+        with file(share_path, "wb") as f:
+            f.write(share)
+        merged: list[Any] = []
+        seen: set[str] = set()
+        shares_dir = share_path.rsplit(fs.sep, 1)[0]
+        for info in sorted(fs.ls(shares_dir), key=lambda entry: str(entry.name)):
+            if not str(info.name).endswith(".json"):
+                continue
+            try:
+                with file(info.name, "rb") as f:
+                    tasks_of_share = json.loads(f.read()).get("tasks") or []
+            except (OSError, ValueError):
+                continue  # another shard is writing it: the job's last step merges again
+            for task in tasks_of_share:
+                if str(task.get("task_id")) not in seen:
+                    seen.add(str(task.get("task_id")))
+                    merged.append(task)
+        with file(f"{root}{fs.sep}eval-set.json", "w") as f:
+            f.write(json.dumps({"eval_set_id": eval_set_id, "tasks": merged}, indent=2))
+
+    evalset.write_eval_set_info = write_eval_set_info  # type: ignore[assignment]
+
+
+def _tolerate_other_shards(spec: dict[str, Any], log: Any) -> None:
+    """In a shard: the folder holds the other shards' logs, which they rewrite while they run (in place on
+    a local disk), so Inspect's listing of the folder's log headers may catch one half-written. Read the
+    headers as Inspect does, and when that fails read them one by one, retrying a file briefly and then
+    leaving it out (it is another shard's running log: this shard matches only its own tasks' logs)."""
+    if not spec.get("shard_file"):
+        return
+    import time
+
+    from inspect_ai._eval import evalset
+    from inspect_ai._util.file import file, filesystem
+    from inspect_ai._util.json import to_json_safe
+    from inspect_ai.log import list_eval_logs, read_eval_log
+    from inspect_ai.log._file import manifest_eval_log_name, read_eval_log_headers
+
+    def readable_headers(files: list[Any]) -> list[tuple[Any, Any]]:
+        try:
+            return list(zip(files, read_eval_log_headers(files), strict=True))
+        except Exception:
+            pass
+        found: list[tuple[Any, Any]] = []
+        for info in files:
+            for attempt in range(5):
+                try:
+                    found.append((info, read_eval_log(info, header_only=True)))
+                    break
+                except Exception as exc:
+                    if attempt == 4:
+                        log.info(f"left out {info.name} (being written by another shard: {exc})")
+                    else:
+                        time.sleep(0.2)
+        return found
+
+    def list_all_eval_logs(log_dir: str, recursive: bool = True, progress: Any = None) -> list[Any]:
+        pairs = readable_headers(list_eval_logs(log_dir, recursive=recursive))
+        return [
+            evalset.Log(info=info, header=header, task_identifier=evalset.task_identifier(header, None))
+            for info, header in pairs
+        ]
+
+    def write_log_dir_manifest(log_dir: str, **_kwargs: Any) -> None:
+        fs = filesystem(log_dir)
+        log_dir_uri, location = fs.dir_as_uri(log_dir), fs.dir_location(log_dir)
+        pairs = readable_headers(list_eval_logs(location))
+        manifest = {manifest_eval_log_name(info, log_dir_uri, fs.sep): header for info, header in pairs}
+        with file(f"{location}{fs.sep}logs.json", "wb") as f:
+            f.write(to_json_safe(manifest))
+
+    evalset.list_all_eval_logs = list_all_eval_logs  # type: ignore[assignment]
+    evalset.write_log_dir_manifest = write_log_dir_manifest  # type: ignore[assignment]
 
 
 def _summarize(log: Any) -> dict[str, Any]:
@@ -164,6 +269,8 @@ def run(spec: dict[str, Any], log: Any) -> dict[str, Any]:
         model_roles = {role: common.build_model(m) for role, m in (spec.get("model_roles") or {}).items()}
         tasks = _build_tasks(spec)
         _patch_sandboxes(spec, tasks, model_roles, kwargs, stack, log)
+        _share_eval_set_info(spec)
+        _tolerate_other_shards(spec, log)
         log.info(f"running {len(tasks)} task(s) into {spec['log_dir']}")
         success, logs = eval_set(
             tasks=tasks,

@@ -58,6 +58,10 @@ class EvalSetRunSpec(BaseModel):
     eval_set_kwargs: dict[str, Any]
     sandboxes: SandboxPlan | None = None
     """In a cluster: how the runner rewrites the tasks' sandboxes (`hawk_dagster.sandboxes`); None locally."""
+    cells: list[tuple[int, int]] | None = None
+    """A shard's (task index, model index) cells (`hawk_dagster.runs.shards`); None: the whole grid."""
+    shard_file: str | None = None
+    """A shard's share file, relative to `log_dir` (`.hawk-shards/shard-<k>-of-<n>.json`); None unsharded."""
 
 
 def model_spec(

@@ -7,11 +7,11 @@ Everything here is plain Python (no Dagster): the job step, the CLI and the unit
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError
 from pathlib import Path
-from typing import Any, ClassVar, Generic, NamedTuple, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NamedTuple, Protocol, Self, TypeVar
 
 from pydantic import BaseModel
 
@@ -21,6 +21,9 @@ from hawk_dagster.config.loading import ConfigKind
 from hawk_dagster.logstore import LogStore
 from hawk_dagster.runner.venv import PackageInstallError, runner_requirements
 from hawk_dagster.secrets import missing_secrets, missing_secrets_message
+
+if TYPE_CHECKING:
+    from hawk_dagster.runs.shards import ShardSpec
 
 RUNNER_DIR = Path(__file__).resolve().parents[1] / "runner"
 
@@ -82,6 +85,11 @@ class RunOutcome(BaseModel):
     def counts(self) -> dict[str, int]:
         """What the run's output folder holds, counted (e.g. `samples`): log-store asset metadata."""
         return {}
+
+    @classmethod
+    def merge(cls, outcomes: list[Self]) -> Self:
+        """One outcome from the outcomes of a run's shards (kinds that shard: see `RunKind.shard_plan`)."""
+        raise NotImplementedError
 
     def failure(self) -> str | None:
         """One line saying why the run failed, or None when it succeeded."""
@@ -190,6 +198,29 @@ class RunKind(Generic[OutcomeT]):
     """The run continues an existing one (scan resume): its id must be given, never generated."""
     cluster_dists: tuple[str, ...] = ()
     """Also pinned in the runner venv when steps run in the cluster (eval sets: the k8s sandbox)."""
+    shard_plan: Callable[[PreparedRun], Sequence[ShardSpec]] | None = None
+    """A kind whose runs may split across steps (eval sets, `runner.shards`): the shards of a prepared run
+    (one: the run is not split). Its job fans out one shard step each (`jobs.step`)."""
+    finish_shards: Callable[[LogStore, str, int], object] | None = None
+    """After every shard succeeded: `(store, job_id, shard count)` completes the run's folder (eval sets:
+    the whole grid's `eval-set.json`)."""
+
+    @property
+    def shard_op_name(self) -> str:
+        """The op of one shard step (`run_eval_set_shard`)."""
+        return f"{self.names.op_name}_shard"
+
+    @property
+    def finish_op_name(self) -> str:
+        """The op after every shard (`finish_eval_set`)."""
+        return f"finish_{self.names.config_key}"
+
+    @property
+    def step_op_names(self) -> list[str]:
+        """Every op of the kind's job: the first step, and the shard and finish steps of a kind that shards."""
+        if self.shard_plan is None:
+            return [self.names.op_name]
+        return [self.names.op_name, self.shard_op_name, self.finish_op_name]
 
     @property
     def entry_script(self) -> Path:

@@ -230,6 +230,16 @@ def remote_executor_kind(client: Any, job_name: str, url: str | None = None) -> 
     return tags.get(EXECUTOR_TAG, "in_process")
 
 
+def local_execution(kind: RunKind[Any], executor: str, shards: int | str) -> dict[str, Any]:
+    """A local run of a kind that shards: its job's `multi_or_in_process_executor` runs the shard steps in
+    parallel processes (`multiprocess`) when the run may split or the deployment says multiprocess, else
+    in the run's process as before (`in_process`). `{}` for other kinds and in a cluster."""
+    if kind.shard_plan is None or executor == "k8s":
+        return {}
+    choice = "multiprocess" if shards != 1 or executor == "multiprocess" else "in_process"
+    return {"execution": {"config": {choice: {}}}}
+
+
 @dataclass(frozen=True)
 class DagsterTarget:
     """A reachable webserver serving the job, and the executor its deployment chose for it."""
@@ -268,15 +278,19 @@ def submit(
     # Labelled by the config kind: a scan resume's pods are found by the scan run's id, as the scan's.
     labels = k8s.job_labels(kind.names.name, plan.job_id, plan.created_by) if executor == "k8s" else None  # type: ignore[arg-type]
     runner = plan.config.runner
-    execution = k8s.execution_run_config(  # before storing secrets: it may refuse (e.g. the image tag)
-        executor,  # type: ignore[arg-type]
-        kind.names.op_name,
-        runner.cpu,
-        runner.memory,
-        refs,
-        defaults,
-        labels=labels,
-        image_tag=runner.image_tag,
+    execution = (
+        k8s.execution_run_config(  # before storing secrets: it may refuse (e.g. the image tag)
+            executor,  # type: ignore[arg-type]
+            kind.names.op_name,
+            runner.cpu,
+            runner.memory,
+            refs,
+            defaults,
+            labels=labels,
+            image_tag=runner.image_tag,
+            more_ops=kind.step_op_names[1:],
+        )
+        or local_execution(kind, executor, runner.shards)
     )
     if executor == "k8s":
         if kind.names.name == "eval-set":  # its sandboxes' namespace and network policy, before anything else

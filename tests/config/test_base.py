@@ -71,6 +71,7 @@ def test_runner_defaults() -> None:
         "cpu": None,
         "secrets": [],
         "environment": {},
+        "shards": 1,
     }
     runner = RunnerConfig.model_validate(
         {"image_tag": "v1", "secrets": [{"name": "A", "description": "a"}], "environment": {"X": "1"}}

@@ -17,6 +17,7 @@ import dagster as dg
 from dagster._core.execution.api import create_execution_plan
 from dagster._core.execution.context.system import PlanData, PlanOrchestrationContext
 from dagster._core.execution.context_creation_job import create_context_free_log_manager
+from dagster._core.execution.plan.state import KnownExecutionState
 from dagster._core.execution.retries import RetryMode
 from dagster._core.executor.init import InitExecutorContext
 from dagster._core.executor.step_delegating.step_handler.base import StepHandlerContext
@@ -35,8 +36,12 @@ def step_handler_context(
     container_context: Mapping[str, Any],
     image: str,
     tags: Mapping[str, str] | None = None,
+    step_key: str | None = None,
+    mapping_keys: Mapping[str, Mapping[str, list[str]]] | None = None,
 ) -> tuple[Any, StepHandlerContext]:
-    """(the executor, the step handler context of the job's only step), as the run worker builds them."""
+    """(the executor, the step handler context of the job's first step, or of `step_key`), as the run
+    worker builds them. `mapping_keys` resolves dynamic outputs (`{op: {output: [keys]}}`), so a mapped
+    step (`run_eval_set_shard[shard_1_of_2]`) can be launched."""
     origin = recon_job.get_python_origin()
     origin = origin._replace(
         repository_origin=origin.repository_origin._replace(
@@ -54,8 +59,14 @@ def step_handler_context(
             instance=instance,
         )
     )
-    plan = create_execution_plan(job_def, run_config=run_config)
-    (step,) = plan.steps
+    known = KnownExecutionState(dynamic_mappings={k: dict(v) for k, v in (mapping_keys or {}).items()})
+    plan = create_execution_plan(
+        job_def,
+        run_config=run_config,
+        step_keys_to_execute=[step_key] if step_key else None,
+        known_state=known,
+    )
+    step = plan.get_step_by_key(step_key) if step_key else plan.get_steps_to_execute_in_topo_order()[0]
     plan_context = PlanOrchestrationContext(
         plan_data=PlanData(
             job=recon_job,

@@ -67,4 +67,8 @@ def test_code_location_jobs_use_the_selected_executor(
 
     monkeypatch.setenv("HAWK_EXECUTOR", value)
     monkeypatch.setenv("HAWK_LOG_ROOT", str(tmp_path / "logs"))
-    assert build_definitions().resolve_job_def("eval_set").executor_def.name == name
+    definitions = build_definitions()
+    assert definitions.resolve_job_def("scan").executor_def.name == name
+    eval_set = definitions.resolve_job_def("eval_set")  # locally: multi_or_in_process, chosen per run
+    assert eval_set.tags["hawk/executor"] == name
+    assert eval_set.executor_def.name == (name if name == "k8s" else "multi_or_in_process_executor")
