@@ -7,7 +7,10 @@ export DAGSTER_HOME ?= $(abspath $(HAWK_HOME)/dagster)
 # uv from PATH, else a private copy installed with pip under .hawk/tools.
 UV := $(shell command -v uv 2>/dev/null || echo $(HAWK_HOME)/tools/bin/uv)
 PY := .venv/bin/python
-PYTEST_ARGS ?= --durations=30
+# The suite runs on PYTEST_WORKERS pytest-xdist workers, a test module per worker at a time (its module
+# fixtures, e.g. a webserver, start once); PYTEST_WORKERS=0 runs it serially in one process.
+PYTEST_WORKERS ?= 2
+PYTEST_ARGS ?= --durations=30 -n $(PYTEST_WORKERS) --dist loadscope
 
 .PHONY: help bootstrap browser demo dev test lint fmt schema clean
 

@@ -31,6 +31,11 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     os.environ["INSPECT_DISPLAY"] = "none"
     os.environ["SCOUT_DISPLAY"] = "none"
     os.environ.pop("AWS_PROFILE", None)
+    # pytest-xdist gives its workers COLUMNS=80/LINES=24; subprocesses (uv's error text) would wrap at that
+    # width where a serial run does not wrap: every worker runs with the environment of a serial run
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ.pop("COLUMNS", None)
+        os.environ.pop("LINES", None)
     os.environ.pop("HAWK_DATABASE_URL", None)
     os.environ.pop("HAWK_LOG_ROOT", None)
     os.environ.pop("INSPECT_LOG_DIR", None)

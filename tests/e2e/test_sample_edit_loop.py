@@ -39,6 +39,10 @@ def _valid_mean(log: EvalLog) -> float:
 
 
 def _leaderboard_mean(loop: Loop) -> float | None:
+    """The leaderboard's mean for the eval set; None until the build has created the table and the row
+    (fct_samples is built before model_task_results, so the table can still be missing)."""
+    if _query(loop, "select to_regclass('hawk.model_task_results')")[0][0] is None:
+        return None
     rows = _query(loop, "select mean_score from hawk.model_task_results where eval_set_id = %s", EVAL_SET_ID)
     return float(rows[0][0]) if rows and rows[0][0] is not None else None
 

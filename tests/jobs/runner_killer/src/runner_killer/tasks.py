@@ -1,14 +1,18 @@
 """`runner_killer/die_once`: n samples; the last one kills the runner process the first time.
 
 Every solve appends its sample id to `<marker_dir>/solved.log`, so a test can count how often each
-sample ran. The last sample waits until the other `n - 1` samples are recorded as completed in Inspect's
-sample buffer (what a resumed eval set recovers), then, unless `<marker_dir>/killed` exists, creates
-it and SIGKILLs its own process: the death of a pod, without any error reported.
+sample ran. The last sample waits until the other `n - 1` samples are recorded as completed (what a
+resumed eval set recovers), then, unless `<marker_dir>/killed` exists, creates it and SIGKILLs its own
+process: the death of a pod, without any error reported.
+
+A completed sample sits in Inspect's sample buffer only until it is flushed into the log file, where
+it is removed from the buffer (with few samples that is at once), so both places are read.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 from pathlib import Path
@@ -22,17 +26,23 @@ WAIT_LIMIT_SECONDS = 120.0
 POLL_SECONDS = 0.1
 
 
-def completed_in_buffer(location: str) -> int:
-    """How many samples Inspect's sample buffer of the log at `location` holds as completed."""
+async def completed_samples(location: str) -> set[str]:
+    """Ids of the samples recorded as completed for the log at `location`: those flushed into the log
+    file plus those still held as completed in Inspect's sample buffer. A read that races a write counts
+    nothing from that place; the caller polls again."""
+    from inspect_ai.log import read_eval_log_sample_summaries_async
     from inspect_ai.log._recorders.buffer.database import SampleBufferDatabase
 
+    done: set[str] = set()
+    with contextlib.suppress(Exception):
+        done.update(str(sample.id) for sample in await read_eval_log_sample_summaries_async(location))
     try:
-        samples = SampleBufferDatabase(location, create=False, read_only=True).get_samples()
+        buffered = SampleBufferDatabase(location, create=False, read_only=True).get_samples()
     except Exception:
-        return 0
-    if samples is None or samples == "NotModified":
-        return 0
-    return sum(1 for sample in samples.samples if sample.completed)
+        buffered = None
+    if buffered is not None and buffered != "NotModified":
+        done.update(str(sample.id) for sample in buffered.samples if sample.completed)
+    return done
 
 
 @solver
@@ -49,9 +59,9 @@ def solve_and_die_once(marker_dir: str, killer_id: str) -> Solver:
 
             active = sample_active()
             location = active.log_location if active is not None else ""
-            others = len(state.metadata.get("others", [])) if state.metadata else 0
+            others = set(state.metadata.get("others", [])) if state.metadata else set()
             waited = 0.0
-            while completed_in_buffer(location) < others and waited < WAIT_LIMIT_SECONDS:
+            while not others <= await completed_samples(location) and waited < WAIT_LIMIT_SECONDS:
                 await asyncio.sleep(POLL_SECONDS)
                 waited += POLL_SECONDS
             killed.write_text("killed once\n")
