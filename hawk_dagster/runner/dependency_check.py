@@ -92,7 +92,12 @@ def conflict_explanation(stderr: str) -> str:
         line.strip().removeprefix("cause:").lstrip("\u2570\u2500\u25b6\u00d7\u2502 ").strip()
         for line in stderr.splitlines()
     ]
-    reasons = [line for line in lines if line.lower().startswith(("because", "and because"))]
+    reasons: list[str] = []
+    for raw, line in zip(stderr.splitlines(), lines, strict=True):
+        if line.lower().startswith(("because", "and because")):
+            reasons.append(line)
+        elif reasons and line and raw[:1].isspace() and not raw.lstrip().startswith(("cause:", "help:")):
+            reasons[-1] += f" {line}"  # uv wrapped the reason (COLUMNS is set): its indented rest
     if reasons:
         return " ".join(reasons)[:800]
     return _uv_error_summary(stderr)
@@ -118,7 +123,8 @@ def check_dependencies(
     timeout = default_timeout() if timeout is None else timeout
     uv = uv or uv_executable()
     env = {**os.environ, "UV_NO_PROGRESS": "1"}
-    env.pop("VIRTUAL_ENV", None)
+    for name in ("VIRTUAL_ENV", "COLUMNS", "LINES"):  # COLUMNS would make uv wrap its reasons
+        env.pop(name, None)
     with tempfile.TemporaryDirectory(prefix="hawk-deps-") as tmp:
         requirements_file = Path(tmp) / "requirements.in"
         requirements_file.write_text("\n".join(requirements) + "\n")

@@ -7,6 +7,7 @@ does not use, so uv must refuse it whatever the index holds.
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ from hawk_dagster.runner.dependency_check import (
     DependencyCheckError,
     cache_file,
     check_dependencies,
+    conflict_explanation,
 )
 from hawk_dagster.runner.eval_set import EVAL_SET
-from hawk_dagster.runner.venv import MARKER_FILE, cache_key
+from hawk_dagster.runner.venv import MARKER_FILE, cache_key, uv_executable
 from hawk_dagster.runs.kind import RunError
 from tests.fixtures.cli import hawk
 
@@ -77,6 +79,30 @@ def test_a_conflict_with_the_pinned_inspect_ai_is_refused_with_uvs_reason(tmp_pa
     assert "--skip-dependency-validation" in message
     assert "\n" not in message
     assert not (tmp_path / "checks").exists()  # failures are not remembered
+
+
+def test_a_conflict_is_explained_whole_in_a_narrow_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A narrow COLUMNS in the launcher's environment (an xdist worker, a small terminal) must not cut uv's
+    reason: the check runs uv without it, and wrapped reasons are joined back."""
+    monkeypatch.setenv("COLUMNS", "40")
+    package = conflicting_package(tmp_path)
+    requirements = EVAL_SET.requirements(load(eval_set_config(tmp_path / "c.yaml", str(package))), REPO_ROOT)
+    with pytest.raises(DependencyCheckError) as raised:
+        check_dependencies(requirements, cache_dir=tmp_path / "checks", venv_cache_dir=tmp_path / "venvs")
+    assert "inspect-ai==0.3.0" in str(raised.value) and "unsatisfiable" in str(raised.value)
+    (tmp_path / "narrow.in").write_text("httpx<0.1\nhttpx>1\n")
+    wrapped = subprocess.run(
+        [uv_executable(), "pip", "compile", "--quiet", "--no-header", str(tmp_path / "narrow.in")],
+        env={**os.environ, "COLUMNS": "40"},
+        capture_output=True,
+        text=True,
+    )
+    assert "\n         " in wrapped.stderr  # uv did wrap its reason here
+    assert conflict_explanation(wrapped.stderr) == (
+        "Because you require httpx<0.1 and httpx>1, we can conclude that your requirements are unsatisfiable."
+    )
 
 
 def test_a_good_config_passes_and_the_second_check_spawns_no_uv(tmp_path: Path) -> None:
