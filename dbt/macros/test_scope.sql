@@ -62,11 +62,38 @@
     {{- return('') -}}
 {%- endmacro %}
 
-{#- dbt's get_where_subquery, plus the `__hawk_rebuilt_rows__` placeholder. -#}
+{#-
+  The condition selecting the raw rows an incremental build reads (upserted since fct_samples' watermark,
+  the lookback included), or '' (test every row: a full build, or no marts yet). Staging tests run
+  before the marts are rebuilt, so the watermark is the one this build starts from. The raw tables'
+  own constraints (keys, foreign keys) hold for every row; these tests re-check the rows just imported.
+-#}
+{% macro hawk_changed_raw_rows(relation) -%}
+    {%- if not execute or flags.FULL_REFRESH -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set marts = adapter.get_relation(database=target.database, schema=target.schema, identifier='fct_samples') -%}
+    {%- if marts is none -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select (max(source_updated_at) - make_interval(mins => "
+        ~ (var('hawk_incremental_lookback_minutes') | int) ~ "))::text from " ~ marts
+    ) -%}
+    {%- set since = found.columns[0].values()[0] if found is not none and found.rows | length > 0 else none -%}
+    {%- if since is none -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {{- return("updated_at > '" ~ since ~ "'::timestamptz") -}}
+{%- endmacro %}
+
+{#- dbt's get_where_subquery, plus the `__hawk_rebuilt_rows__` and `__hawk_changed_raw_rows__` placeholders. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where == '__hawk_rebuilt_rows__' -%}
         {%- set where = hawk_rebuilt_rows(relation) -%}
+    {%- elif where == '__hawk_changed_raw_rows__' -%}
+        {%- set where = hawk_changed_raw_rows(relation) -%}
     {%- endif -%}
     {%- if where -%}
         {%- set filtered -%}
