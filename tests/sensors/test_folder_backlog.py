@@ -68,12 +68,10 @@ def test_a_fresh_folder_is_requested_by_the_first_tick_behind_2000_unseen_ones(t
     """First deploy (or a lost cursor): the tick that finds the backlog takes the newest folders first."""
     _old_backlog(tmp_path, BACKLOG)
     _write_fresh(LogStore.from_root(str(tmp_path)), "set-zz-fresh")
-    started = time.perf_counter()
     with dg.instance_for_test() as instance:
         first = _tick(instance, tmp_path, None)
     assert "set-zz-fresh" in _requested(first)
-    assert len(first.run_requests or []) == PER_TICK
-    assert time.perf_counter() - started < 20  # one tick over 2,000 folders stays cheap
+    assert len(first.run_requests or []) == PER_TICK  # its cost: bench/sensor_bench.py
 
 
 def test_a_folder_written_during_the_backlog_is_requested_by_the_next_tick(tmp_path: Path) -> None:

@@ -176,10 +176,8 @@ def test_a_bad_config_fails_at_once_with_the_validate_message(
     message = step_failure(instance, run_id)
     assert message == f"invalid eval-set config: {expected.value}"
     assert "tasks" in message and "\n" not in message
+    # "At once": the step fails before anything is installed or started (no timing: the machine may be loaded).
     assert not any("runner venv" in text for text in run_messages(instance, run_id))
-    stats = instance.get_run_stats(run_id)
-    assert stats.start_time is not None and stats.end_time is not None
-    assert stats.end_time - stats.start_time < 5, stats
 
     run = instance.get_run_by_id(run_id)
     assert run is not None and run.tags[CREATED_BY_TAG] == LAUNCHER
