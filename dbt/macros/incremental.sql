@@ -1,16 +1,52 @@
 {#-
   Change detection for the incremental models. Every incremental model keeps `source_updated_at` (the
-  latest raw timestamp behind each row); its watermark is the max of that column minus
+  latest raw timestamp behind each row). Its watermark is the later of that column's max and the start of
+  the model's last successful build (recorded by hawk_record_build_start), minus
   `hawk_incremental_lookback_minutes` (rows committed late by a long import transaction carry an older
-  updated_at). The raw tables index updated_at / last_imported_at (migration 0006), so finding what
-  changed reads only the changed rows, not the warehouse.
+  updated_at). The recorded build start moves the watermark forward even for a mart that holds no row,
+  or whose rows rarely change, so such a mart does not recompute everything on every build. The raw
+  tables index updated_at / last_imported_at (migration 0006), so finding what changed reads only the
+  changed rows, not the warehouse.
 -#}
 
 {#- The incremental model's watermark: one row, column `since`. -#}
 {% macro hawk_watermark(watermark_column='source_updated_at') -%}
-    select coalesce(max({{ watermark_column }}), '-infinity'::timestamptz)
+    select greatest(
+               coalesce(max({{ watermark_column }}), '-infinity'::timestamptz),
+               coalesce(({{ hawk_last_build_start(watermark_column) }}), '-infinity'::timestamptz)
+           )
            - make_interval(mins => {{ var('hawk_incremental_lookback_minutes') | int }}) as since
     from {{ this }}
+{%- endmacro %}
+
+{%- macro hawk_build_start_prefix() -%}hawk_built_from {% endmacro -%}
+
+{#- The start of the model's last successful build, as hawk_record_build_start wrote it in the comment of
+    the watermark column, or NULL. -#}
+{% macro hawk_last_build_start(watermark_column='source_updated_at') -%}
+    select substring(
+               col_description(a.attrelid, a.attnum) from '^{{ hawk_build_start_prefix() }}(.+)$'
+           )::timestamptz
+    from pg_catalog.pg_attribute as a
+    where a.attrelid = to_regclass('{{ this }}') and a.attname = '{{ watermark_column }}'
+{%- endmacro %}
+
+{#-
+  Post-hook of the incremental models: records, in the comment of the watermark column, the start of this
+  build's transaction (before any of its reads). The comment commits with the build, so a failed build
+  leaves the previous record in place; a full refresh records it on the new table.
+-#}
+{% macro hawk_record_build_start(watermark_column='source_updated_at') -%}
+    {%- if execute and model.config.materialized == 'incremental' -%}
+    do $hawk_built$ begin
+        execute format(
+            'comment on column {{ this }}.{{ watermark_column }} is %L',
+            '{{ hawk_build_start_prefix() }}' || transaction_timestamp()::text
+        );
+    end $hawk_built$
+    {%- else -%}
+    select 1
+    {%- endif -%}
 {%- endmacro %}
 
 {#-
