@@ -13,7 +13,7 @@ from failure alone; the others keep their results.
 """
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import dagster as dg
@@ -95,6 +95,21 @@ def run_stopping(context: dg.OpExecutionContext) -> bool:
     return record is not None and record.status in stopped
 
 
+def tag_run_id(kind: RunKind[Any], context: dg.OpExecutionContext, job_id: str) -> None:
+    """Tag the Dagster run with the run's id (`hawk/<kind> id`), once."""
+    if context.run.tags.get(kind.names.id_tag) != job_id:
+        context.instance.add_run_tags(context.run_id, {kind.names.id_tag: job_id})
+
+
+def release_run_secrets(
+    context: dg.OpExecutionContext, secret_refs: Iterable[str], settings: RunnerSettings
+) -> None:
+    """The run ended: its local secret stores go (a resume passes the secrets again)."""
+    released = release_secret_refs(secret_refs, settings.secret_store())
+    if released:
+        context.log.info(f"deleted the run's local secret store(s): {', '.join(released)}")
+
+
 def run_step(
     kind: RunKind[Any], context: dg.OpExecutionContext, request: RunRequest, *, shard: bool = False
 ) -> dg.Output[dict[str, Any]]:
@@ -106,8 +121,7 @@ def run_step(
         request = checked_launch(kind, context, request)
 
     def tag_run(job_id: str) -> None:
-        if context.run.tags.get(kind.names.id_tag) != job_id:
-            context.instance.add_run_tags(context.run_id, {kind.names.id_tag: job_id})
+        tag_run_id(kind, context, job_id)
 
     settings = runner_settings(context)
     retrying = False
@@ -141,9 +155,7 @@ def run_step(
         # The run ended, success or failure: its local secret stores go (a resume passes them again);
         # a retry still needs them, and so do the other shards.
         if not retrying and not shard:
-            released = release_secret_refs(request.secret_refs, settings.secret_store())
-            if released:
-                context.log.info(f"deleted the run's local secret store(s): {', '.join(released)}")
+            release_run_secrets(context, request.secret_refs, settings)
     report_log_store(kind, context, settings.log_store(), outcome)
     return dg.Output(outcome.model_dump(mode="json"), metadata=outcome_metadata(kind, outcome))
 
@@ -259,8 +271,7 @@ def planned_shards(
         return None
     request = checked_launch(kind, context, request)
     job_id = kind.resolve_job_id(config, request.job_id)
-    if context.run.tags.get(kind.names.id_tag) != job_id:
-        context.instance.add_run_tags(context.run_id, {kind.names.id_tag: job_id})
+    tag_run_id(kind, context, job_id)
     removed = remove_stale_shares(settings.log_store(), job_id, len(shards))
     if removed:
         context.log.info(f"removed the share files of an earlier split: {', '.join(removed)}")
@@ -330,10 +341,7 @@ def finish_op(kind: RunKind[Any]) -> dg.OpDefinition:
         store = settings.log_store()
         merged = kind.outcome_type.merge([kind.outcome_from_output(o) for o in outcomes])
         kind.finish_shards(store, merged.job_id, len(outcomes))
-        secret_refs = list(outcomes_secret_refs(context, kind))
-        released = release_secret_refs(secret_refs, settings.secret_store())
-        if released:
-            context.log.info(f"deleted the run's local secret store(s): {', '.join(released)}")
+        release_run_secrets(context, outcomes_secret_refs(context, kind), settings)
         report_log_store(kind, context, store, merged)
         return dg.Output(merged.model_dump(mode="json"), metadata=outcome_metadata(kind, merged))
 
