@@ -24,7 +24,7 @@ import math
 import os
 import socket
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import ModuleType
@@ -189,3 +189,17 @@ def run_entry(
             raise
         reporter.report({"type": SUMMARY_MESSAGE, **summary})
     return 0
+
+
+def merged_eval_set(eval_set_id: str, shares: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Inspect's `eval-set.json` for the whole grid: the shares' tasks, in shard order, each task once.
+    Written by a running shard (the union so far) and by the job's finish step (`runs.shards`)."""
+    tasks: list[Any] = []
+    seen: set[str] = set()
+    for share in shares:
+        for task in share.get("tasks") or []:
+            key = str(task.get("task_id")) if isinstance(task, Mapping) else json.dumps(task)
+            if key not in seen:
+                seen.add(key)
+                tasks.append(task)
+    return {"eval_set_id": eval_set_id, "tasks": tasks}

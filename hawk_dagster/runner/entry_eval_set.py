@@ -136,23 +136,18 @@ def _share_eval_set_info(spec: dict[str, Any]) -> None:
         fs.mkdir(share_path.rsplit(fs.sep, 1)[0], exist_ok=True)
         with file(share_path, "wb") as f:
             f.write(share)
-        merged: list[Any] = []
-        seen: set[str] = set()
+        shares: list[dict[str, Any]] = []
         shares_dir = share_path.rsplit(fs.sep, 1)[0]
         for info in sorted(fs.ls(shares_dir), key=lambda entry: str(entry.name)):
             if not str(info.name).endswith(".json"):
                 continue
             try:
                 with file(info.name, "rb") as f:
-                    tasks_of_share = json.loads(f.read()).get("tasks") or []
+                    shares.append(json.loads(f.read()))
             except (OSError, ValueError):
                 continue  # another shard is writing it: the job's last step merges again
-            for task in tasks_of_share:
-                if str(task.get("task_id")) not in seen:
-                    seen.add(str(task.get("task_id")))
-                    merged.append(task)
         with file(f"{root}{fs.sep}eval-set.json", "w") as f:
-            f.write(json.dumps({"eval_set_id": eval_set_id, "tasks": merged}, indent=2))
+            f.write(json.dumps(common.merged_eval_set(eval_set_id, shares), indent=2))
 
     evalset.write_eval_set_info = write_eval_set_info  # type: ignore[assignment]
 

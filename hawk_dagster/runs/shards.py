@@ -37,7 +37,7 @@ Design (checked with real Inspect runs: tests/jobs/test_eval_set_shards.py):
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -45,6 +45,7 @@ from pydantic import BaseModel
 from hawk_dagster.config.base import AUTO_SHARDS, AUTO_SHARDS_CAP
 from hawk_dagster.logstore import LogStore
 from hawk_dagster.logstore.keys import eval_set_key
+from hawk_dagster.runner.entry_common import merged_eval_set
 
 SHARDS_DIR = ".hawk-shards"
 """Beside the logs: one share file per shard (not a log: Inspect reads `.eval` files and timestamped
@@ -105,19 +106,6 @@ def raw_shards_setting(config: Any) -> int | str:
     if value == AUTO_SHARDS or (isinstance(value, int) and not isinstance(value, bool) and value > 1):
         return value
     return 1
-
-
-def merged_eval_set(eval_set_id: str, shares: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Inspect's `eval-set.json` for the whole grid: the shares' tasks, in shard order, each task once."""
-    tasks: list[Any] = []
-    seen: set[str] = set()
-    for share in shares:
-        for task in share.get("tasks") or []:
-            key = str(task.get("task_id")) if isinstance(task, Mapping) else json.dumps(task)
-            if key not in seen:
-                seen.add(key)
-                tasks.append(task)
-    return {"eval_set_id": eval_set_id, "tasks": tasks}
 
 
 def read_shares(store: LogStore, eval_set_id: str) -> dict[str, dict[str, Any]]:
