@@ -3,6 +3,8 @@ nothing new, against dbt's own start-up; incremental == full-refresh contents; a
 
     .venv/bin/python bench/dbt_bench.py [--samples 1000000] [--message-share 0.1] [--database-url URL]
     .venv/bin/python bench/dbt_bench.py --quick        # 20,000 samples: a CI smoke run
+    .venv/bin/python bench/dbt_bench.py --database-url URL --keep   # leaves the warehouses in URL's server
+                                                                    # (names printed), for EXPLAIN ANALYZE
 
 Data: the import benchmark's wide log (2,000 samples x ~21 messages, made with the offline example model
 and cached under .hawk/bench/import) is imported once with our importer. It is then replicated inside
@@ -379,7 +381,14 @@ def main() -> None:
     parser.add_argument("--message-share", type=float, default=0.05, help="share of evals carrying messages")
     parser.add_argument("--quick", action="store_true", help="20,000 samples: a smoke run")
     parser.add_argument("--database-url", default=None)
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the databases (needs --database-url: a server that outlives the bench)",
+    )
     args = parser.parse_args()
+    if args.keep and not args.database_url:
+        parser.error("--keep needs --database-url: the bench's own embedded server is removed when it ends")
     if args.quick:
         args.samples = 20_000
     bench_started = time.perf_counter()
@@ -389,7 +398,7 @@ def main() -> None:
     with (
         bench_server(args.database_url) as server,
         migrated_template(server) as template,
-        fresh_database(server, "dbt_big", template) as big,
+        fresh_database(server, "dbt_big", template, keep=args.keep) as big,
         tempfile.TemporaryDirectory() as tmp,
         ExitStack() as stack,
     ):
@@ -405,7 +414,9 @@ def main() -> None:
             sys.exit(f"import failed: {result.reason}")
         print(f"imported the {SAMPLES_PER_LOG:,}-sample log in {time.perf_counter() - started:.1f} s")
         # the 1-log baseline: a copy of the database holding just that log
-        small = stack.enter_context(fresh_database(server, "dbt_small", database_name(big)))
+        small = stack.enter_context(fresh_database(server, "dbt_small", database_name(big), keep=args.keep))
+        if args.keep:
+            print(f"keeping the warehouses: {big} (1M) and {small} (1 log)")
         with psycopg.connect(big) as conn:
             base_pk = str(conn.execute("SELECT pk FROM hawk_raw.eval").fetchone()[0])  # type: ignore[index]
             # the imported log is the oldest eval: imported DAYS ago, as the copies are

@@ -73,12 +73,16 @@ def migrated_template(server_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def fresh_database(server_url: str, prefix: str, template: str | None = None) -> Iterator[str]:
+def fresh_database(
+    server_url: str, prefix: str, template: str | None = None, *, keep: bool = False
+) -> Iterator[str]:
+    """A new database (cloned from `template`), dropped after unless `keep`."""
     url = create_database(server_url, prefix, template)
     try:
         yield url
     finally:
-        drop_database(server_url, url)
+        if not keep:
+            drop_database(server_url, url)
 
 
 def count_rows(url: str, schema: str) -> dict[str, int]:

@@ -1,47 +1,110 @@
 {#-
   Change detection for the incremental models. Every incremental model keeps `source_updated_at` (the
-  latest raw timestamp behind each row). Its watermark is the later of that column's max and the start of
-  the model's last successful build (recorded by hawk_record_build_start), minus
-  `hawk_incremental_lookback_minutes` (rows committed late by a long import transaction carry an older
-  updated_at). The recorded build start moves the watermark forward even for a mart that holds no row,
-  or whose rows rarely change, so such a mart does not recompute everything on every build. The raw
-  tables index updated_at / last_imported_at (migration 0006), so finding what changed reads only the
-  changed rows, not the warehouse.
+  latest raw timestamp behind each row) and records, after each successful build, the watermark its next
+  build starts from: the build's HORIZON, the earliest timestamp a raw row that this build could not see
+  can carry. The raw writers stamp rows with their transaction's time (now() / statement_timestamp(),
+  never earlier than the transaction's start), so a row this build missed was written by a transaction
+  still open when the dbt invocation started, or begun after: the horizon is the invocation's start, or
+  the start of the oldest transaction then open in the database (pg_stat_activity.xact_start), whichever
+  is earlier (less a microsecond: the watermark compares `> since`). It is computed once per invocation (on-run-start: hawk_record_invocation_horizon), before
+  any model reads, so a mart built from another mart (fct_samples from fct_scores, the daily usage from
+  fct_samples) records no later horizon than the marts it read. A long import committing after a build
+  is picked up by the next build however long it ran; with nothing new, a build rebuilds nothing.
+
+  When the horizon cannot be known exactly (dbt's role may not see other roles' transactions in
+  pg_stat_activity without pg_read_all_stats; a table built by an older version records none), the
+  watermark falls back to `hawk_incremental_lookback_minutes` before the invocation's start / the mart's
+  newest source row. The raw tables index updated_at / last_imported_at (migration 0006), so finding what
+  changed reads only the changed rows, not the warehouse.
 -#}
 
-{#- The incremental model's watermark: one row, column `since`. -#}
-{% macro hawk_watermark(watermark_column='source_updated_at') -%}
-    select greatest(
-               coalesce(max({{ watermark_column }}), '-infinity'::timestamptz),
-               coalesce(({{ hawk_last_build_start(watermark_column) }}), '-infinity'::timestamptz)
-           )
-           - make_interval(mins => {{ var('hawk_incremental_lookback_minutes') | int }}) as since
-    from {{ this }}
-{%- endmacro %}
+{%- macro hawk_horizon_prefix() -%}hawk_next_since {% endmacro -%}
+{%- macro hawk_invocation_prefix() -%}{{ 'hawk_invocation ' ~ invocation_id ~ ' ' }}{%- endmacro -%}
 
-{%- macro hawk_build_start_prefix() -%}hawk_built_from {% endmacro -%}
-
-{#- The start of the model's last successful build, as hawk_record_build_start wrote it in the comment of
-    the watermark column, or NULL. -#}
-{% macro hawk_last_build_start(watermark_column='source_updated_at') -%}
-    select substring(
-               col_description(a.attrelid, a.attnum) from '^{{ hawk_build_start_prefix() }}(.+)$'
-           )::timestamptz
-    from pg_catalog.pg_attribute as a
-    where a.attrelid = to_regclass('{{ this }}') and a.attname = '{{ watermark_column }}'
+{#- The lookback, as an interval expression. -#}
+{% macro hawk_lookback() -%}
+    make_interval(mins => {{ var('hawk_incremental_lookback_minutes') | int }})
 {%- endmacro %}
 
 {#-
-  Post-hook of the incremental models: records, in the comment of the watermark column, the start of this
-  build's transaction (before any of its reads). The comment commits with the build, so a failed build
-  leaves the previous record in place; a full refresh records it on the new table.
+  on-run-start: records this invocation's horizon in the comment of the target schema, keyed by the
+  invocation id (a concurrent invocation overwriting it only makes its models fall back to the lookback).
+-#}
+{% macro hawk_record_invocation_horizon() -%}
+    {%- if execute -%}
+    create schema if not exists {{ target.schema }};
+    do $hawk_horizon$ begin
+        execute format(
+            'comment on schema {{ target.schema }} is %L',
+            '{{ hawk_invocation_prefix() }}' || (
+                select case
+                    -- a transaction dbt's role cannot see (no pg_read_all_stats): its start is unknown
+                    when exists (
+                        select 1 from pg_catalog.pg_stat_activity as a
+                        where a.datname = current_database() and a.pid <> pg_backend_pid()
+                          and a.backend_type = 'client backend' and a.state is null
+                    ) then transaction_timestamp() - {{ hawk_lookback() }}
+                    else least(
+                        transaction_timestamp(),
+                        (
+                            select min(a.xact_start) from pg_catalog.pg_stat_activity as a
+                            where a.datname = current_database() and a.pid <> pg_backend_pid()
+                        )
+                    )
+                -- strictly before: a transaction's rows can carry its very start, and changes are `> since`
+                end - interval '1 microsecond'
+
+            )::text
+        );
+    end $hawk_horizon$
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- This invocation's horizon (hawk_record_invocation_horizon), or NULL when the schema's comment is
+    another invocation's. -#}
+{% macro hawk_invocation_horizon() -%}
+    select substring(
+               obj_description(to_regnamespace('{{ target.schema }}'), 'pg_namespace')
+               from '^{{ hawk_invocation_prefix() }}(.+)$'
+           )::timestamptz
+{%- endmacro %}
+
+{#- The watermark a model's last successful build recorded on its `watermark_column`, or NULL. -#}
+{% macro hawk_recorded_since(relation, watermark_column='source_updated_at') -%}
+    select substring(
+               col_description(a.attrelid, a.attnum) from '^{{ hawk_horizon_prefix() }}(.+)$'
+           )::timestamptz
+    from pg_catalog.pg_attribute as a
+    where a.attrelid = to_regclass('{{ relation }}') and a.attname = '{{ watermark_column }}'
+{%- endmacro %}
+
+{#- The incremental model's watermark: one row, column `since`. -#}
+{% macro hawk_watermark(watermark_column='source_updated_at', relation=none) -%}
+    {%- set relation = relation if relation is not none else this -%}
+    select coalesce(
+               ({{ hawk_recorded_since(relation, watermark_column) }}),
+               max({{ watermark_column }}) - {{ hawk_lookback() }},
+               '-infinity'::timestamptz
+           ) as since
+    from {{ relation }}
+{%- endmacro %}
+
+{#-
+  Post-hook of the incremental models: records, in the comment of the watermark column, the watermark the
+  next build starts from (this invocation's horizon). The comment commits with the build, so a failed
+  build leaves the previous record in place; a full refresh records it on the new table.
 -#}
 {% macro hawk_record_build_start(watermark_column='source_updated_at') -%}
     {%- if execute and model.config.materialized == 'incremental' -%}
     do $hawk_built$ begin
         execute format(
             'comment on column {{ this }}.{{ watermark_column }} is %L',
-            '{{ hawk_build_start_prefix() }}' || transaction_timestamp()::text
+            '{{ hawk_horizon_prefix() }}' || coalesce(
+                ({{ hawk_invocation_horizon() }}),
+                transaction_timestamp() - {{ hawk_lookback() }}
+            )::text
         );
     end $hawk_built$
     {%- else -%}

@@ -64,7 +64,7 @@
 
 {#-
   The condition selecting the raw rows an incremental build reads (upserted since fct_samples' watermark,
-  the lookback included), or '' (test every row: a full build, or no marts yet). Staging tests run
+  macros/incremental.sql), or '' (test every row: a full build, or no marts yet). Staging tests run
   before the marts are rebuilt, so the watermark is the one this build starts from. The raw tables'
   own constraints (keys, foreign keys) hold for every row; these tests re-check the rows just imported.
 -#}
@@ -76,10 +76,7 @@
     {%- if marts is none -%}
         {{- return('') -}}
     {%- endif -%}
-    {%- set found = run_query(
-        "select (max(source_updated_at) - make_interval(mins => "
-        ~ (var('hawk_incremental_lookback_minutes') | int) ~ "))::text from " ~ marts
-    ) -%}
+    {%- set found = run_query("select w.since::text from (" ~ hawk_watermark(relation=marts) ~ ") as w") -%}
     {%- set since = found.columns[0].values()[0] if found is not none and found.rows | length > 0 else none -%}
     {%- if since is none -%}
         {{- return('') -}}

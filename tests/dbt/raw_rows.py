@@ -186,35 +186,40 @@ def insert_samples(
             )
 
 
+def insert_eval(connection: psycopg.Connection[Any], raw_eval: RawEval) -> None:
+    """Insert the eval with its samples, scores and sample models in `connection`'s transaction."""
+    raw_eval.pk = str(
+        connection.execute(
+            EVAL_INSERT,
+            {
+                "eval_set_id": raw_eval.eval_set_id,
+                "id": raw_eval.eval_id,
+                "task_id": raw_eval.resolved_task_id,
+                "task_name": raw_eval.task_name,
+                "epochs": max((s.epoch for s in raw_eval.samples), default=1),
+                "total": len(raw_eval.samples),
+                "completed": sum(s.error_message is None for s in raw_eval.samples),
+                "location": f"evals/{raw_eval.eval_set_id}/{raw_eval.eval_id}.eval",
+                "hash": f"sha256:{raw_eval.eval_id}",
+                "modified": raw_eval.completed_at or raw_eval.created_at,
+                "created_by": raw_eval.created_by,
+                "status": raw_eval.status,
+                "started_at": raw_eval.started_at,
+                "completed_at": raw_eval.completed_at,
+                "model": raw_eval.model,
+                "created_at": raw_eval.created_at,
+                "imported": _imported(raw_eval.imported_at),
+            },
+        ).fetchone()[0]  # type: ignore[index]
+    )
+    insert_samples(connection, raw_eval, raw_eval.samples)
+
+
 def insert_evals(database_url: str, evals: Sequence[RawEval]) -> None:
     """Insert the evals with their samples, scores and sample models, in one transaction."""
     with psycopg.connect(database_url) as connection:
         for raw_eval in evals:
-            raw_eval.pk = str(
-                connection.execute(
-                    EVAL_INSERT,
-                    {
-                        "eval_set_id": raw_eval.eval_set_id,
-                        "id": raw_eval.eval_id,
-                        "task_id": raw_eval.resolved_task_id,
-                        "task_name": raw_eval.task_name,
-                        "epochs": max((s.epoch for s in raw_eval.samples), default=1),
-                        "total": len(raw_eval.samples),
-                        "completed": sum(s.error_message is None for s in raw_eval.samples),
-                        "location": f"evals/{raw_eval.eval_set_id}/{raw_eval.eval_id}.eval",
-                        "hash": f"sha256:{raw_eval.eval_id}",
-                        "modified": raw_eval.completed_at or raw_eval.created_at,
-                        "created_by": raw_eval.created_by,
-                        "status": raw_eval.status,
-                        "started_at": raw_eval.started_at,
-                        "completed_at": raw_eval.completed_at,
-                        "model": raw_eval.model,
-                        "created_at": raw_eval.created_at,
-                        "imported": _imported(raw_eval.imported_at),
-                    },
-                ).fetchone()[0]  # type: ignore[index]
-            )
-            insert_samples(connection, raw_eval, raw_eval.samples)
+            insert_eval(connection, raw_eval)
 
 
 def reimport_eval(database_url: str, raw_eval: RawEval, new_samples: Sequence[RawSample] = ()) -> None:
