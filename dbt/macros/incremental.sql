@@ -117,14 +117,26 @@
   Each branch compares one indexed column with the watermark (an InitPlan, computed once from the model's
   index on its watermark column), so PostgreSQL reads the changed rows through the raw tables' indexes.
 -#}
+{#-
+  The model's watermark as a timestamptz literal, read before the statement that uses it (run_query):
+  the planner then estimates `updated_at > <literal>` from the column's statistics and reads the few
+  changed rows through their index. Against a subquery it cannot evaluate when planning it assumes a
+  third of the table and hashes every sample.
+-#}
+{% macro hawk_resolved_watermark(watermark_column='source_updated_at') -%}
+    {%- if execute -%}
+        {%- set found = run_query("select w.since::text from (" ~ hawk_watermark(watermark_column) ~ ") as w") -%}
+        {{- "'" ~ found.columns[0].values()[0] ~ "'::timestamptz" -}}
+    {%- else -%}
+        {{- "'-infinity'::timestamptz" -}}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro hawk_changed_eval_pks(watermark_column='source_updated_at') -%}
     {%- set evals = ref('stg_eval') -%}
     {%- set samples = ref('stg_sample') -%}
     {%- set scores = ref('stg_score') -%}
-    {%- set since = '(select since from watermark)' -%}
-    with watermark as (
-        {{ hawk_watermark(watermark_column) }}
-    )
+    {%- set since = hawk_resolved_watermark(watermark_column) -%}
     select e.eval_pk from {{ evals }} as e where e.updated_at > {{ since }}
     union
     select e.eval_pk from {{ evals }} as e where e.last_imported_at > {{ since }}
@@ -140,11 +152,42 @@
 {%- endmacro %}
 
 {#-
-  hawk_touched_eval_pks() selects the changed evals widened to every other attempt of the same task in
+  The keys an incremental build rebuilds, resolved BEFORE the model's statement runs (run_query) and
+  inlined as constants: hawk_touched_eval_pks() -> `select unnest(<uuid[]>) as eval_pk`,
+  hawk_touched_eval_set_ids() -> `select unnest(<text[]>) as eval_set_id`. The planner then knows how
+  few they are and reads their rows through the eval_pk / eval_set_id indexes; given the change query
+  itself (range scans with a watermark it cannot know when planning) it guessed a third of the warehouse
+  and hashed every sample. Rows committed between that query and the model's statement carry a
+  timestamp after the invocation's horizon, so the next build takes them. A full build selects every key
+  with the query itself.
+-#}
+{% macro hawk_touched_eval_pks(watermark_column='source_updated_at') -%}
+    {{- hawk_resolved_keys(hawk_touched_eval_pks_query(watermark_column), 'eval_pk', 'uuid') -}}
+{%- endmacro %}
+
+{% macro hawk_touched_eval_set_ids(watermark_column='source_updated_at') -%}
+    {{- hawk_resolved_keys(hawk_touched_eval_set_ids_query(watermark_column), 'eval_set_id', 'text') -}}
+{%- endmacro %}
+
+{% macro hawk_resolved_keys(query, column, sql_type) -%}
+    {%- if execute and is_incremental() -%}
+        {%- set keys = run_query(query).columns[0].values() -%}
+        {%- set quoted = [] -%}
+        {%- for key in keys -%}
+            {%- do quoted.append("'" ~ (key | string | replace("'", "''")) ~ "'") -%}
+        {%- endfor -%}
+    select unnest(array[{{ quoted | join(', ') }}]::{{ sql_type }}[]) as {{ column }}
+    {%- else -%}
+    {{ query }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+  hawk_touched_eval_pks_query() selects the changed evals widened to every other attempt of the same task in
   the same eval set, whose `is_superseded` flag may have changed with it. On a full build (first run,
   --full-refresh) it selects every eval.
 -#}
-{% macro hawk_touched_eval_pks(watermark_column='source_updated_at') -%}
+{% macro hawk_touched_eval_pks_query(watermark_column='source_updated_at') -%}
     {#- ref() outside the branches, so dbt records the dependencies at parse time. -#}
     {%- set evals = ref('stg_eval') -%}
     {%- set samples = ref('stg_sample') -%}
@@ -161,11 +204,11 @@
 {%- endmacro %}
 
 {#-
-  hawk_touched_eval_set_ids() selects the eval sets holding a changed eval: the eval-set-level marts
+  hawk_touched_eval_set_ids_query() selects the eval sets holding a changed eval: the eval-set-level marts
   (dim_eval_sets, model_task_results) recompute those eval sets whole (delete+insert by eval_set_id).
   On a full build it selects every eval set.
 -#}
-{% macro hawk_touched_eval_set_ids(watermark_column='source_updated_at') -%}
+{% macro hawk_touched_eval_set_ids_query(watermark_column='source_updated_at') -%}
     {%- set evals = ref('stg_eval') -%}
     {%- set samples = ref('stg_sample') -%}
     {%- set scores = ref('stg_score') -%}
@@ -248,4 +291,15 @@
     not {{ score }}.is_intermediate
     and jsonb_typeof({{ score }}.history) = 'array'
     and {{ score }}.history @? '$[*].provenance ? (@.type() == "object")'
+{%- endmacro %}
+
+{#-
+  delete+insert (dbt-postgres' default incremental strategy, used by every incremental model here), with
+  the staged rows analyzed first: dbt's delete reads `where key in (select distinct key from <temp
+  table>)`, and a temp table has no statistics, so the planner guessed many keys and scanned the whole
+  mart to delete one eval's rows. With the temp table's real key count it deletes through the key index.
+-#}
+{% macro postgres__get_delete_insert_merge_sql(target, source, unique_key, dest_columns, incremental_predicates) -%}
+    analyze {{ source }};
+    {{ default__get_delete_insert_merge_sql(target, source, unique_key, dest_columns, incremental_predicates) }}
 {%- endmacro %}

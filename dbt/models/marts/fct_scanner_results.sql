@@ -18,23 +18,17 @@
 }}
 -- One row per Scout scanner result (scan × transcript × scanner × label), with the scan's context and,
 -- when the transcript is a sample of an imported eval log, that sample and its eval.
--- Incremental: results of scans imported (or results upserted) since the watermark minus the lookback.
+-- Incremental: results of scans imported (or results upserted) since the watermark (macros/incremental.sql).
 
 {% if is_incremental() %}
-with watermark as (
-    {{ hawk_watermark() }}
-),
-
-touched_scans as (
+with touched_scans as (
     select sc.scan_pk
     from {{ ref('stg_scan') }} as sc
-    cross join watermark as w
-    where greatest(sc.updated_at, sc.last_imported_at) > w.since
+    where greatest(sc.updated_at, sc.last_imported_at) > {{ hawk_resolved_watermark() }}
     union
     select r.scan_pk
     from {{ ref('stg_scanner_result') }} as r
-    cross join watermark as w
-    where greatest(r.updated_at, r.last_imported_at) > w.since
+    where greatest(r.updated_at, r.last_imported_at) > {{ hawk_resolved_watermark() }}
 ),
 {% else %}
 with

@@ -23,17 +23,11 @@
 {% set built_columns = adapter.get_columns_in_relation(this) if execute and is_incremental() else [] %}
 {% set has_day_samples = 'day_samples' in (built_columns | map(attribute='name') | map('lower') | list) %}
 
-with
 {% if is_incremental() %}
-watermark as (
-    {{ hawk_watermark() }}
-),
-
-touched_days as (
+{% set touched_days_query %}
     select distinct s.activity_date
     from {{ ref('fct_samples') }} as s
-    cross join watermark as w
-    where s.source_updated_at > w.since
+    where s.source_updated_at > {{ hawk_resolved_watermark() }}
     union
     {% if has_day_samples %}
     select d.usage_date
@@ -45,6 +39,14 @@ touched_days as (
     {% else %}
     select distinct activity_date from {{ ref('fct_samples') }}
     {% endif %}
+{% endset %}
+{% endif %}
+
+with
+{% if is_incremental() %}
+-- resolved before this statement (macros/incremental.sql), so the days' samples are read by their index
+touched_days as (
+    {{ hawk_resolved_keys(touched_days_query, 'activity_date', 'date') }}
 ),
 {% endif %}
 
