@@ -11,8 +11,8 @@ hawk_dagster.sensing.intervals). The interval is the debounce: imports landing w
 import that lands while a build runs or finishes is never lost: it is newer than the models' last
 request, so the first tick after that build requests them again. Unlike `eager()`, the condition does
 not wait for missing or in-progress upstream partitions: one eval set whose import failed, or a steady
-stream of imports, would otherwise hold the marts back forever; the incremental models' lookback window
-covers rows an import commits while dbt runs.
+stream of imports, would otherwise hold the marts back forever; rows an import commits while dbt runs are
+newer than the build's horizon (dbt/macros/incremental.sql), so the next build takes them.
 
 The manifest is read at import: prepare it with `make bootstrap` (`dbt parse`, see
 hawk_dagster.warehouse.dbt_env.prepare_dbt_manifest); this module never parses.

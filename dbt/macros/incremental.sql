@@ -32,28 +32,31 @@
 -#}
 {% macro hawk_record_invocation_horizon() -%}
     {%- if execute -%}
+    {#- the other sessions in this database whose login may write the raw tables: only their open
+        transactions can commit raw rows later (an analyst's cannot) -#}
+    {%- set writers -%}
+        select a.state, a.xact_start
+        from pg_catalog.pg_stat_activity as a
+        where a.datname = current_database() and a.pid <> pg_backend_pid()
+          and a.backend_type = 'client backend'
+          and exists (
+              select 1 from pg_catalog.pg_tables as t
+              where t.schemaname = '{{ source('hawk_raw', 'eval').schema }}'
+                and has_table_privilege(a.usesysid, format('%I.%I', t.schemaname, t.tablename), 'INSERT, UPDATE, DELETE')
+          )
+    {%- endset -%}
     create schema if not exists {{ target.schema }};
     do $hawk_horizon$ begin
         execute format(
             'comment on schema {{ target.schema }} is %L',
             '{{ hawk_invocation_prefix() }}' || (
                 select case
-                    -- a transaction dbt's role cannot see (no pg_read_all_stats): its start is unknown
-                    when exists (
-                        select 1 from pg_catalog.pg_stat_activity as a
-                        where a.datname = current_database() and a.pid <> pg_backend_pid()
-                          and a.backend_type = 'client backend' and a.state is null
-                    ) then transaction_timestamp() - {{ hawk_lookback() }}
-                    else least(
-                        transaction_timestamp(),
-                        (
-                            select min(a.xact_start) from pg_catalog.pg_stat_activity as a
-                            where a.datname = current_database() and a.pid <> pg_backend_pid()
-                        )
-                    )
+                    -- a writer's session dbt's role may not inspect (no pg_read_all_stats): its start is unknown
+                    when exists (select 1 from ({{ writers }}) as w where w.state is null)
+                        then transaction_timestamp() - {{ hawk_lookback() }}
+                    else least(transaction_timestamp(), (select min(w.xact_start) from ({{ writers }}) as w))
                 -- strictly before: a transaction's rows can carry its very start, and changes are `> since`
                 end - interval '1 microsecond'
-
             )::text
         );
     end $hawk_horizon$
