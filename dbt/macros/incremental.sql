@@ -306,3 +306,17 @@
     analyze {{ source }};
     {{ default__get_delete_insert_merge_sql(target, source, unique_key, dest_columns, incremental_predicates) }}
 {%- endmacro %}
+
+{#-
+  Post-hook of the marts and intermediate tables: a table dbt has just (re)built whole (a full refresh, a
+  first build, a `table` model) gets its planner statistics now, not whenever autovacuum comes by: the
+  next incremental build's change queries and its scoped data tests (macros/test_scope.sql) select a few
+  keys of it, and without statistics PostgreSQL plans them as a scan of the whole mart.
+-#}
+{% macro hawk_analyze_new_table() -%}
+    {%- if execute and model.config.materialized in ('table', 'incremental') and not is_incremental() -%}
+    analyze {{ this }}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}

@@ -7,7 +7,8 @@
   pre-hook (hawk_record_rebuild_scope) records, in the mart table's comment, this invocation's id and the
   watermark the build started from; the tests of that mart then read only the rows of the keys
   (`unique_key`: eval_pk, eval_set_id, usage_date, ...) holding a row newer than that watermark, i.e.
-  the keys the build rewrote, through the mart's index on source_updated_at. A mart with no record for
+  the keys the build rewrote, found through the mart's index on source_updated_at and inlined as
+  constants. A mart with no record for
   this invocation (a full build, a view, a table) is tested whole.
 
   Tests opt in with `where: "__hawk_rebuilt_rows__"` (dbt_project.yml, data_tests of the marts); dbt
@@ -52,10 +53,20 @@
               and node.schema == relation.schema -%}
             {%- set key = node.config.unique_key -%}
             {%- if key -%}
-                {{- return(
-                    key ~ " in (select " ~ key ~ " from " ~ relation
-                    ~ " where source_updated_at > '" ~ since ~ "'::timestamptz)"
-                ) -}}
+                {#- the keys themselves, as constants: given a subquery, PostgreSQL may plan the test's own
+                    filter (say `epoch is null`, "rare" by the statistics) as a scan of the whole mart -#}
+                {%- set rebuilt = run_query(
+                    "select distinct " ~ key ~ "::text from " ~ relation
+                    ~ " where source_updated_at > '" ~ since ~ "'::timestamptz"
+                ).columns[0].values() -%}
+                {%- if rebuilt | length == 0 -%}
+                    {{- return('false') -}}
+                {%- endif -%}
+                {%- set quoted = [] -%}
+                {%- for value in rebuilt -%}
+                    {%- do quoted.append("'" ~ (value | string | replace("'", "''")) ~ "'") -%}
+                {%- endfor -%}
+                {{- return(key ~ " in (" ~ (quoted | join(', ')) ~ ")") -}}
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
