@@ -174,15 +174,19 @@
 
 {% macro hawk_resolved_keys(query, column, sql_type) -%}
     {%- if execute and is_incremental() -%}
-        {%- set keys = run_query(query).columns[0].values() -%}
-        {%- set quoted = [] -%}
-        {%- for key in keys -%}
-            {%- do quoted.append("'" ~ (key | string | replace("'", "''")) ~ "'") -%}
-        {%- endfor -%}
-    select unnest(array[{{ quoted | join(', ') }}]::{{ sql_type }}[]) as {{ column }}
+    select unnest(array[{{ hawk_sql_literals(run_query(query).columns[0].values()) }}]::{{ sql_type }}[]) as {{ column }}
     {%- else -%}
     {{ query }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- `values` as a comma-separated list of quoted SQL literals ('' when empty). -#}
+{% macro hawk_sql_literals(values) -%}
+    {%- set quoted = [] -%}
+    {%- for value in values -%}
+        {%- do quoted.append("'" ~ (value | string | replace("'", "''")) ~ "'") -%}
+    {%- endfor -%}
+    {{- quoted | join(', ') -}}
 {%- endmacro %}
 
 {#-

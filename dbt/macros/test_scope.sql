@@ -62,11 +62,7 @@
                 {%- if rebuilt | length == 0 -%}
                     {{- return('false') -}}
                 {%- endif -%}
-                {%- set quoted = [] -%}
-                {%- for value in rebuilt -%}
-                    {%- do quoted.append("'" ~ (value | string | replace("'", "''")) ~ "'") -%}
-                {%- endfor -%}
-                {{- return(key ~ " in (" ~ (quoted | join(', ')) ~ ")") -}}
+                {{- return(key ~ " in (" ~ hawk_sql_literals(rebuilt) ~ ")") -}}
             {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
