@@ -471,11 +471,11 @@ def main() -> None:
         # the machine's load moves it by seconds); start-up measured in the same rounds
         noop: dict[str, list[float]] = {"small": [], "big": [], "startup": []}
         for _ in range(NOOP_ROUNDS):
-            noop["big"].append(dbt(big, big_target, "build"))
-            noop["small"].append(dbt(small, small_target, "build"))
             noop["startup"].append(
                 dbt(big, big_target, "build", "--select", "tag:hawk_bench_selects_nothing")
             )
+            noop["small"].append(dbt(small, small_target, "build"))
+            noop["big"].append(dbt(big, big_target, "build"))  # last: its run_results are printed below
         fixed, none, startup = (statistics.median(noop[k]) for k in ("small", "big", "startup"))
         rows.append((f"dbt start-up, nothing selected (median of {NOOP_ROUNDS})", 0, startup))
         rows.append((f"1-log incr, nothing new (median of {NOOP_ROUNDS})", SAMPLES_PER_LOG, fixed))
