@@ -213,19 +213,26 @@ GROUP = "model-access-offline"
 MODELS = ("hawk-offline/careful", "hawk-offline/sloppy")
 
 
-def test_an_eval_set_the_caller_may_not_read_is_403(
-    local_stack: EditStack, oidc_provider: OIDCProvider, tmp_path: Path
-) -> None:
-    write_models_file(local_stack.store, EVALS_PREFIX, EVAL_SET_ID, MODELS, [GROUP])
-    sync_registry(local_stack.database_url, ModelGroupRegistry(models=dict.fromkeys(MODELS, GROUP)))
+def _groups_and_auth(stack: EditStack, oidc_provider: OIDCProvider) -> tuple[ApiSettings, str, str]:
+    """The eval set in GROUP (its `.models.json` and the registry); settings of an API with auth on and
+    no Dagster answering; the tokens of bob (not in GROUP) and alice (in it)."""
+    write_models_file(stack.store, EVALS_PREFIX, EVAL_SET_ID, MODELS, [GROUP])
+    sync_registry(stack.database_url, ModelGroupRegistry(models=dict.fromkeys(MODELS, GROUP)))
     settings = ApiSettings(
         dagster_url=f"http://127.0.0.1:{free_port()}",
-        log_root=local_stack.store.root,
-        database_url=local_stack.database_url,
+        log_root=stack.store.root,
+        database_url=stack.database_url,
         auth=AuthSettings(issuer=oidc_provider.issuer, audience=oidc_provider.audience),
     )
     bob = oidc_provider.token_for(Account("bob", "bob@example.com", ("model-access-other",)))["access_token"]
     alice = oidc_provider.token_for(Account("alice", "alice@example.com", (GROUP,)))["access_token"]
+    return settings, bob, alice
+
+
+def test_an_eval_set_the_caller_may_not_read_is_403(
+    local_stack: EditStack, oidc_provider: OIDCProvider, tmp_path: Path
+) -> None:
+    settings, bob, alice = _groups_and_auth(local_stack, oidc_provider)
     body = {
         "edits": [
             {"sample_uuid": local_stack.scored_sample()["uuid"], "details": {"type": "uninvalidate_sample"}}
@@ -307,9 +314,7 @@ def test_a_sample_edit_request_of_an_eval_set_the_caller_may_not_read_is_403(
     from hawk_dagster.edits.audit import record_request
     from hawk_dagster.edits.submit import check_edits
 
-    write_models_file(local_stack.store, EVALS_PREFIX, EVAL_SET_ID, MODELS, [GROUP])
-    registry = ModelGroupRegistry(models=dict.fromkeys(MODELS, GROUP))
-    sync_registry(local_stack.database_url, registry)
+    settings, bob, alice = _groups_and_auth(local_stack, oidc_provider)
     uninvalidate = {
         "sample_uuid": local_stack.scored_sample()["uuid"],
         "details": {"type": "uninvalidate_sample"},
@@ -320,17 +325,9 @@ def test_a_sample_edit_request_of_an_eval_set_the_caller_may_not_read_is_403(
         identity=local_identity("alice@example.com"),
         database_url=local_stack.database_url,
         store=local_stack.store,
-        registry=lambda: registry,
+        registry=lambda: ModelGroupRegistry(models=dict.fromkeys(MODELS, GROUP)),
     )
     record_request(local_stack.database_url, plan, edits)
-    settings = ApiSettings(
-        dagster_url=f"http://127.0.0.1:{free_port()}",
-        log_root=local_stack.store.root,
-        database_url=local_stack.database_url,
-        auth=AuthSettings(issuer=oidc_provider.issuer, audience=oidc_provider.audience),
-    )
-    bob = oidc_provider.token_for(Account("bob", "bob@example.com", ("model-access-other",)))["access_token"]
-    alice = oidc_provider.token_for(Account("alice", "alice@example.com", (GROUP,)))["access_token"]
 
     with TestClient(create_app(settings)) as client:
         refused = client.get(f"/jobs/{plan.request_uuid}/status", headers={"Authorization": f"Bearer {bob}"})

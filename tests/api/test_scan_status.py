@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +27,13 @@ from hawk_dagster.cli.jobs import format_status
 from hawk_dagster.logstore import SCANS_PREFIX, LogStore
 from hawk_dagster.runs.tags import SCAN_RUN_ID_TAG
 from hawk_dagster.scans.progress import COMPLETE, NOT_SYNCED, PARTIAL, scan_progress
-from tests.scans.conftest import REPO_ROOT, SOURCE_EVAL_SET_ID, LogRoot, package
-from tests.scans.test_scan_resume import BLOCKING_PACKAGE, HAWK, wait_for
+from tests.scans.conftest import (
+    SOURCE_EVAL_SET_ID,
+    LogRoot,
+    blocking_scan_config,
+    local_scan_env,
+)
+from tests.scans.test_scan_resume import start_scan, wait_for
 from tests.transcripts.stack import SCAN_RUN_ID, TranscriptLogs
 
 pytestmark = pytest.mark.timeout(900)
@@ -139,55 +143,23 @@ def test_a_running_scan_shows_the_transcripts_done_so_far(source_logs: LogRoot, 
     state_dir = tmp_path / "scanner-state"
     state_dir.mkdir()
     (state_dir / "block-after").write_text(str(block_after))
-    config = {
-        "name": "progress test",
-        "scanners": [
-            {
-                "package": str(BLOCKING_PACKAGE),
-                "name": "hawk_blocking",
-                "items": [{"name": "blocking_counter", "args": {"state_dir": str(state_dir)}}],
-            },
-            package("hawk_examples", {"name": "tool_call_counter"}),
-        ],
-        "transcripts": {"sources": [{"eval_set_id": SOURCE_EVAL_SET_ID}]},
-        "max_processes": 1,
-        "max_transcripts": 1,
-    }
     config_path = tmp_path / "progress.scan.yaml"
-    config_path.write_text(json.dumps(config))
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(tmp_path / "dagster"),
-        "HAWK_LOG_ROOT": str(root),
-        "HAWK_VENV_CACHE": str((REPO_ROOT / ".hawk" / "venvs").resolve()),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "SCOUT_SCANBUFFER_DIR": str(tmp_path / "scanbuffer"),
-        "HAWK_USER": "tester",
-    }
+    config_path.write_text(json.dumps(blocking_scan_config("progress test", state_dir)))
     output = tmp_path / "run.log"
-    with output.open("wb") as out:
-        running = subprocess.Popen(
-            [*HAWK, "local", "scan", "run", str(config_path), "--scan-run-id", scan_run_id],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+    running = start_scan(config_path, scan_run_id, local_scan_env(root, tmp_path), output)
+    try:
+        wait_for(
+            lambda: (
+                (state_dir / "blocked").exists() and synced_scans(root, scan_run_id, "blocking_counter") > 0
+            ),
+            running,
+            output,
         )
-        try:
-            wait_for(
-                lambda: (
-                    (state_dir / "blocked").exists()
-                    and synced_scans(root, scan_run_id, "blocking_counter") > 0
-                ),
-                running,
-                output,
-            )
-            status = status_of(root, scan_run_id)
-            still_running = running.poll() is None
-        finally:
-            os.killpg(running.pid, signal.SIGKILL)
-            running.wait()
+        status = status_of(root, scan_run_id)
+        still_running = running.poll() is None
+    finally:
+        os.killpg(running.pid, signal.SIGKILL)
+        running.wait()
 
     assert still_running, output.read_text()
     rows = {row["scanner"]: row for row in status["scanners"]}
