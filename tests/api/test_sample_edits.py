@@ -339,3 +339,51 @@ def test_a_sample_edit_request_of_an_eval_set_the_caller_may_not_read_is_403(
     # alice passes the check; Dagster does not answer for the run
     assert allowed.status_code == 503, allowed.text
     assert unknown.status_code == 404 and "no eval set, scan or sample edit request" in unknown.text
+
+
+def _waiting_for_a_lock(url: str) -> bool:
+    """True once some session waits for an advisory lock (a `sample_edits` step blocked on a file)."""
+    with psycopg.connect(url) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        ).fetchone()
+    return row is not None and int(row[0]) > 0
+
+
+def test_deleting_a_running_sample_edit_stops_it_and_the_file_stays_as_it_was(
+    edit_api: tuple[Stack, EditStack],
+) -> None:
+    import time
+
+    from hawk_dagster.edits.locking import file_lock
+
+    stack, edits = edit_api
+    sample = edits.scored_sample()
+    scorer = next(iter(sample["scores"]))
+    location = sample["location"]
+
+    def current_value() -> Any:
+        log = read_eval_log(location)
+        return next(s for s in log.samples or [] if s.uuid == sample["uuid"]).scores[scorer].value  # type: ignore[index]
+
+    before = current_value()
+    with file_lock(edits.database_url, location):  # the run's step waits for this lock
+        response = stack.post(PATH, {"edits": [_edit(sample["uuid"], scorer, "I" if before == "C" else "C")]})
+        assert response.status_code == 202, response.text
+        request_uuid, run_id = response.json()["request_uuid"], response.json()["run_id"]
+        deadline = time.monotonic() + 300
+        while not _waiting_for_a_lock(edits.database_url):
+            assert time.monotonic() < deadline, f"the run's step never waited for the file's lock: {run_id}"
+            time.sleep(0.5)
+        running = stack.get(f"/jobs/{request_uuid}/status").json()
+        assert running["run"]["status"] == "STARTED"
+        assert [file["state"] for file in running["edits"]["files"]] == ["pending"]
+
+        deleted = httpx.delete(f"{stack.api_url}/jobs/{request_uuid}", timeout=120)
+        assert deleted.status_code == 200, deleted.text
+        assert (deleted.json()["kind"], deleted.json()["stopped"]) == ("sample-edits", run_id)
+
+    assert wait_for_run(stack.dagster_url, run_id) == DagsterRunStatus.CANCELED
+    status = stack.get(f"/jobs/{request_uuid}/status").json()
+    assert [file["state"] for file in status["edits"]["files"]] == ["not applied"]
+    assert current_value() == before
