@@ -1,12 +1,13 @@
-"""`GET /jobs/{id}/status`, `GET /jobs/{id}/logs`, `DELETE /jobs/{id}`: an eval set's or scan's latest
-Dagster run, its progress (an eval set's task x model samples, a scan's scanner x model transcripts) and
-errors, its log, and stopping it. The caller must be allowed to read the
-job's folder (404 naming the id when there is none, 403 naming the missing groups)."""
+"""`GET /jobs/{id}/status`, `GET /jobs/{id}/logs`, `DELETE /jobs/{id}`: an eval set's, scan's or
+sample-edit request's latest Dagster run, its progress (an eval set's task x model samples, a scan's
+scanner x model transcripts, a sample edit's log files) and errors, its log, and stopping it. The caller
+must be allowed to read the job's folder (404 naming the id when there is none, 403 naming the missing
+groups); a sample edit, every eval set it edits (`hawk_dagster.api.monitoring_edits`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Query
 
@@ -19,6 +20,13 @@ from hawk_dagster.api.jobs_dagster import (
     first_line,
     run_log_lines,
 )
+from hawk_dagster.api.monitoring_edits import (
+    SAMPLE_EDITS_KIND,
+    edits_progress,
+    file_errors,
+    find_edit_request,
+    refuse_delete,
+)
 from hawk_dagster.api.problems import Problem
 from hawk_dagster.api.settings import ApiSettings
 from hawk_dagster.auth.identity import Identity
@@ -26,7 +34,10 @@ from hawk_dagster.logstore import EVALS_PREFIX, SCANS_PREFIX, LogStore
 from hawk_dagster.logstore.keys import run_key
 from hawk_dagster.runs.launch import run_url
 from hawk_dagster.runs.states import ACTIVE_STATUSES
-from hawk_dagster.runs.tags import EVAL_SET_ID_TAG, EXECUTOR_TAG, SCAN_RUN_ID_TAG
+from hawk_dagster.runs.tags import EVAL_SET_ID_TAG, EXECUTOR_TAG, SAMPLE_EDIT_REQUEST_TAG, SCAN_RUN_ID_TAG
+
+if TYPE_CHECKING:
+    from hawk_dagster.edits.audit import EditRequest
 
 NOT_FOUND_HINT = "Check the id: `hawk list eval-sets` lists the eval sets you may read"
 KINDS = (("eval-set", EVALS_PREFIX, EVAL_SET_ID_TAG), ("scan", SCANS_PREFIX, SCAN_RUN_ID_TAG))
@@ -40,23 +51,41 @@ class Job:
     tag: str
     run: dict[str, Any] | None
     """The latest Dagster run tagged with the id (tags as a dict), None when there is none."""
+    edits: EditRequest | None = None
+    """A sample-edit request's audit row (kind `sample-edits`; `job_id` is its request id)."""
 
 
-def find_job(job_id: str, identity: Identity, checks: AccessChecks, store: LogStore, dagster: Dagster) -> Job:
-    """The eval set or scan `job_id` once the caller may read its folder; 404 when neither exists.
+def find_job(
+    job_id: str,
+    identity: Identity,
+    checks: AccessChecks,
+    store: LogStore,
+    dagster: Dagster,
+    database_url: str | None = None,
+) -> Job:
+    """The eval set, scan or sample-edit request `job_id` once the caller may read it; 404 when none exists.
 
-    A folder with a `.models.json` decides (and its read rule applies); without one, only local mode
-    falls back to a run tagged with the id (a `hawk local` run writes no `.models.json`)."""
+    A folder with a `.models.json` decides (and its read rule applies); then a sample-edit request with
+    this request or run id (in the warehouse at `database_url`); else only local mode falls back to a run
+    tagged with the id (a `hawk local` run writes no `.models.json`)."""
     for kind, prefix, tag in KINDS:
         if read_models_file(store, prefix, job_id) is not None:
             checks.check_read(identity, store, prefix, job_id)
             return Job(job_id, kind, prefix, tag, dagster.latest_run(tag, job_id))
+    request = find_edit_request(job_id, identity, checks, store, database_url)
+    if request is not None:
+        run = dagster.latest_run(SAMPLE_EDIT_REQUEST_TAG, request.request_uuid)
+        return Job(
+            request.request_uuid, SAMPLE_EDITS_KIND, EVALS_PREFIX, SAMPLE_EDIT_REQUEST_TAG, run, request
+        )
     if identity.local:
         for kind, prefix, tag in KINDS:
             run = dagster.latest_run(tag, job_id)
             if run is not None:
                 return Job(job_id, kind, prefix, tag, run)
-    raise Problem(404, NOT_FOUND_HINT, f"{job_id!r} not found: no eval set or scan has this id")
+    raise Problem(
+        404, NOT_FOUND_HINT, f"{job_id!r} not found: no eval set, scan or sample edit request has this id"
+    )
 
 
 def task_progress(store: LogStore, job: Job) -> list[dict[str, Any]]:
@@ -65,7 +94,7 @@ def task_progress(store: LogStore, job: Job) -> list[dict[str, Any]]:
     from inspect_ai.log import read_eval_log, read_eval_log_sample_summaries
 
     rows: list[dict[str, Any]] = []
-    if job.prefix != EVALS_PREFIX:
+    if job.prefix != EVALS_PREFIX or job.edits is not None:
         return rows
     for info in store.list(run_key(job.prefix, job.job_id) + "/"):
         if not info.key.endswith(".eval"):
@@ -107,7 +136,7 @@ def shard_progress(store: LogStore, job: Job, rows: list[dict[str, Any]]) -> lis
     get their shard (`"2/4"`). Empty for an eval set that is not split."""
     from hawk_dagster.runs.shards import parse_share_name, read_shares
 
-    if job.prefix != EVALS_PREFIX:
+    if job.prefix != EVALS_PREFIX or job.edits is not None:
         return []
     shares = {parse_share_name(name): share for name, share in read_shares(store, job.job_id).items()}
     split = sorted(key for key in shares if key is not None)
@@ -187,12 +216,36 @@ def run_summary(job: Job, settings: ApiSettings) -> dict[str, Any] | None:
     }
 
 
+def run_errors(job: Job, dagster: Dagster) -> list[str]:
+    """The one-line causes of a failed or cancelled run (its step and run failure events)."""
+    if job.run is None or job.run["status"] not in ("FAILURE", "CANCELED"):
+        return []
+    events, _ = dagster.events(job.run["runId"], None)
+    return [line for line in (event_failure(event) for event in events) if line]
+
+
+def edits_status(job: Job, settings: ApiSettings, dagster: Dagster) -> dict[str, Any]:
+    """A sample-edit request's status: its run, and what it edits (`edits`: per log file, done or not)."""
+    assert job.edits is not None
+    edits = edits_progress(job.edits, job.run, settings.database_url)
+    return {
+        "id": job.job_id,
+        "kind": job.kind,
+        "run": run_summary(job, settings),
+        "tasks": [],
+        "shards": [],
+        "scanners": [],
+        "edits": edits,
+        "errors": list(dict.fromkeys([*run_errors(job, dagster), *file_errors(edits)])),
+        "logs": None,
+    }
+
+
 def job_status(job: Job, settings: ApiSettings, store: LogStore, dagster: Dagster) -> dict[str, Any]:
+    if job.edits is not None:
+        return edits_status(job, settings, dagster)
     run = run_summary(job, settings)
-    errors: list[str] = []
-    if job.run is not None and job.run["status"] in ("FAILURE", "CANCELED"):
-        events, _ = dagster.events(job.run["runId"], None)
-        errors = [line for line in (event_failure(event) for event in events) if line]
+    errors = run_errors(job, dagster)
     progress = task_progress(store, job)
     shards = shard_progress(store, job, progress)
     errors.extend(
@@ -251,6 +304,8 @@ def delete_job(job: Job, store: LogStore, dagster: Dagster) -> dict[str, Any]:
     removed: list[str] = []
     stopped: str | None = None
     run = job.run
+    if job.edits is not None:
+        refuse_delete(job.job_id, run)
     if run is not None and run["status"] in ACTIVE_STATUSES - {"CANCELING"}:
         refusal = terminate_when_started(dagster, job.tag, job.job_id, run["runId"])
         if refusal not in (None, ENDED):
@@ -258,12 +313,12 @@ def delete_job(job: Job, store: LogStore, dagster: Dagster) -> dict[str, Any]:
         if refusal is None:
             stopped = run["runId"]
             removed.append(f"run {run['runId']} (terminated)")
-    if run is not None and run["tags"].get(EXECUTOR_TAG) == "k8s":
+    if job.edits is None and run is not None and run["tags"].get(EXECUTOR_TAG) == "k8s":
         from hawk_dagster.k8s.pod_status import delete_job_objects
 
         removed.extend(delete_job_objects(job.kind, job.job_id))
     secret_ref = secret_name_for(job.job_id)
-    if LocalSecretStore().delete(secret_ref):
+    if job.edits is None and LocalSecretStore().delete(secret_ref):
         removed.append(f"local secret store {secret_ref}")
     return {
         "id": job.job_id,
@@ -272,7 +327,9 @@ def delete_job(job: Job, store: LogStore, dagster: Dagster) -> dict[str, Any]:
         "status": run["status"] if run else None,
         "stopped": stopped,
         "removed": removed,
-        "kept": store.uri(run_key(job.prefix, job.job_id)),
+        "kept": ", ".join(file.location for file in job.edits.plan.files)
+        if job.edits is not None
+        else store.uri(run_key(job.prefix, job.job_id)),
         "message": "" if stopped else "nothing to stop: the run is not active (or already being cancelled)",
     }
 
@@ -284,7 +341,7 @@ def monitoring_router(settings: ApiSettings, checks: AccessChecks, caller: Any) 
     def located(job_id: str, identity: Identity) -> tuple[Job, LogStore, Dagster]:
         store = LogStore.from_root(settings.log_root)
         dagster = Dagster(settings.dagster_url)
-        return find_job(job_id, identity, checks, store, dagster), store, dagster
+        return find_job(job_id, identity, checks, store, dagster, settings.database_url), store, dagster
 
     @router.get("/{job_id}/status")
     def status(job_id: str, identity: Identity = identity_dep) -> dict[str, Any]:

@@ -179,15 +179,32 @@ def list_samples(parent_id: str | None, as_json: bool, **filters: Any) -> None:
     run_list("samples", lambda client: client.list_samples(parent_id, **filters), as_json)
 
 
+def format_edits(edits: dict[str, Any]) -> list[str]:
+    """A sample-edit request's part of `hawk status`: who asked, and each log file it edits."""
+    rows = [
+        (f.get("eval_set_id"), f.get("state"), len(f.get("samples") or []), f.get("edits"), f.get("log"))
+        for f in edits.get("files") or []
+    ]
+    header = ("EVAL SET", "STATE", "SAMPLES", "EDITS", "LOG")
+    return [
+        f"request {edits['request_uuid']} by {edits['author']} at {when(edits.get('created_at'))}: "
+        f"{edits['edits']} edit(s), {edits['files_applied']}/{len(rows)} log file(s) applied",
+        "",
+        format_table(header, [[cell(v) for v in r] for r in rows]),
+    ]
+
+
 def format_status(status: dict[str, Any]) -> str:
-    """`hawk status` as text: the run, each task x model's (or scanner x model's) progress, errors, pods,
-    where the logs are."""
+    """`hawk status` as text: the run, each task x model's (or scanner x model's, or a sample edit's log
+    file's) progress, errors, pods, where the logs are."""
     run = status.get("run")
     lines = [f"{status['kind']} {status['id']}"]
     if run:
         lines.append(f"run {run['run_id']}: {run['status']} ({run['executor']})  {run['run_url']}")
     else:
         lines.append("run: none found in Dagster")
+    if status.get("edits"):
+        lines += ["", *format_edits(status["edits"])]
     tasks = status.get("tasks") or []
     shards = status.get("shards") or []
     if shards:
@@ -238,7 +255,8 @@ def format_status(status: dict[str, Any]) -> str:
         lines.extend(f"  {event}" for event in pod.get("events") or [])
     if status.get("errors"):
         lines += ["", "errors:", *(f"  {error}" for error in status["errors"])]
-    lines += ["", f"logs: {status['logs']}"]
+    if status.get("logs"):
+        lines += ["", f"logs: {status['logs']}"]
     return "\n".join(lines)
 
 
@@ -246,7 +264,10 @@ def format_status(status: dict[str, Any]) -> str:
 @id_argument
 @json_option
 def status(job_id: str | None, as_json: bool) -> None:
-    """The run's state, each task x model's progress, errors, where the logs are."""
+    """The run's state, each task x model's progress, errors, where the logs are.
+
+    ID is an eval set, a scan run, or a sample-edit request (its request or run id): then each log file
+    it edits, with its samples and whether it is applied."""
     resolved = resolve_id(job_id)
     answer = answer_or_fail(lambda: HawkClient().status(resolved))
     remember(resolved, job_id, answer.get("kind"))
@@ -280,7 +301,10 @@ def logs(job_id: str | None, follow: bool, tail: int | None, as_json: bool) -> N
 @id_argument
 @json_option
 def delete(job_id: str | None, as_json: bool) -> None:
-    """Stop the run and remove its Kubernetes Jobs, pods and secrets; logs and warehouse rows are kept."""
+    """Stop the run and remove its Kubernetes Jobs, pods and secrets; logs and warehouse rows are kept.
+
+    A sample-edit request is only stopped while its run is running; an ended one is refused (its edits
+    are in the logs: undo one with another `hawk edit-samples`)."""
     resolved = resolve_id(job_id)
     answer = answer_or_fail(lambda: HawkClient().delete(resolved))
     remember(resolved, job_id, answer.get("kind"))

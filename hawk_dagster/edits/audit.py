@@ -90,3 +90,37 @@ def written_by_edits(database_url: str | None, location: str, etag: str) -> bool
             (location, etag),
         ).fetchone()
     return row is not None
+
+
+def find_request(database_url: str | None, request_or_run_id: str) -> EditRequest | None:
+    """The request whose id, or whose `sample_edits` run's id, is `request_or_run_id` (what
+    `hawk edit-samples` prints); None when there is none."""
+    with connect(database_url) as connection, connection.cursor(row_factory=dict_row) as cursor:
+        row: dict[str, Any] | None = cursor.execute(
+            f"SELECT request_uuid FROM {A}.sample_edit_request WHERE request_uuid = %s OR run_id = %s "
+            "ORDER BY created_at DESC LIMIT 1",
+            (request_or_run_id, request_or_run_id),
+        ).fetchone()
+    return None if row is None else load_request(database_url, row["request_uuid"])
+
+
+class FileOutcome(BaseModel):
+    """Where one log file of a request stands: applied (etag after and time), failed (error) or neither yet."""
+
+    location: str
+    etag_before: str
+    etag_after: str | None = None
+    applied_at: datetime.datetime | None = None
+    error: str | None = None
+    warnings: list[str] = []
+
+
+def file_outcomes(database_url: str | None, request_uuid: str) -> dict[str, FileOutcome]:
+    """The request's files by location, as their steps recorded them."""
+    with connect(database_url) as connection, connection.cursor(row_factory=dict_row) as cursor:
+        rows = cursor.execute(
+            f"SELECT location, etag_before, etag_after, applied_at, error, warnings "
+            f"FROM {A}.sample_edit_file WHERE request_uuid = %s",
+            (request_uuid,),
+        ).fetchall()
+    return {row["location"]: FileOutcome.model_validate(row) for row in rows}

@@ -26,6 +26,10 @@ _common.loader.exec_module(common)  # type: ignore[union-attr]
 
 FILTERS_MODULE = Path(__file__).resolve().parents[1] / "scans" / "filters.py"
 MAX_REPORTED_ERRORS = 20
+PROGRESS_SYNCS = 20
+"""About how many times a scan copies its results so far into its `scan_id=<id>/` folder while it runs
+(Scout's `results_buffer`): without it Scout keeps them in its local buffer until the scan ends, and
+`hawk status` (which reads `_summary.json` there) would say 0 transcripts done the whole time."""
 
 
 def load_filters() -> Any:
@@ -138,6 +142,13 @@ def scan_summary(
     return _scan_summary(status, model_name, counts, scout_keys)
 
 
+def progress_sync_every(counts: dict[str, int]) -> int:
+    """Scout's `results_buffer` for a scan recording `sum(counts)` results (one per transcript x
+    scanner): a sync every 1/PROGRESS_SYNCS of them, at least one result apart. Scout skips a sync due
+    while the previous one is still writing, so slow stores get fewer."""
+    return max(1, sum(counts.values()) // PROGRESS_SYNCS)
+
+
 def select_and_log(spec: dict[str, Any], log: Any) -> tuple[Any, list[Any] | None, dict[str, int]]:
     """`select_transcripts`, with the count per scanner in the run log."""
     selected = select_transcripts(spec)
@@ -166,7 +177,7 @@ def scan_model(
         scans=spec["results_dir"],
         model=model,
         model_roles=model_roles or None,
-        **spec["scan_kwargs"],
+        **{"results_buffer": progress_sync_every(counts), **spec["scan_kwargs"]},
     )
     return scan_summary(status, spec, model_name, counts)
 

@@ -1,7 +1,8 @@
 """A scan run's progress, read from what Scout writes in each of its `scan_id=<id>` folders (one per scan
 model): `_scan.json` (the spec, written when the scan starts: scanners, model, transcripts and per-scanner
 worklists), `_summary.json` (transcripts scanned, results and errors per scanner; written when the scan
-ends or is interrupted, and while it runs when Scout syncs its buffer) and `_errors.jsonl` (one error a
+ends or is interrupted, and while it runs each time Scout syncs its buffer: the runner asks for about
+`entry_scan.PROGRESS_SYNCS` syncs a scan, Scout's `results_buffer`) and `_errors.jsonl` (one error a
 line, written with the summary).
 
 Per scanner x model: transcripts done / total. Before Scout's first sync there is no `_summary.json`:

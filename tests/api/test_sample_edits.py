@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from dagster import DagsterRunStatus
@@ -211,19 +213,26 @@ GROUP = "model-access-offline"
 MODELS = ("hawk-offline/careful", "hawk-offline/sloppy")
 
 
-def test_an_eval_set_the_caller_may_not_read_is_403(
-    local_stack: EditStack, oidc_provider: OIDCProvider, tmp_path: Path
-) -> None:
-    write_models_file(local_stack.store, EVALS_PREFIX, EVAL_SET_ID, MODELS, [GROUP])
-    sync_registry(local_stack.database_url, ModelGroupRegistry(models=dict.fromkeys(MODELS, GROUP)))
+def _groups_and_auth(stack: EditStack, oidc_provider: OIDCProvider) -> tuple[ApiSettings, str, str]:
+    """The eval set in GROUP (its `.models.json` and the registry); settings of an API with auth on and
+    no Dagster answering; the tokens of bob (not in GROUP) and alice (in it)."""
+    write_models_file(stack.store, EVALS_PREFIX, EVAL_SET_ID, MODELS, [GROUP])
+    sync_registry(stack.database_url, ModelGroupRegistry(models=dict.fromkeys(MODELS, GROUP)))
     settings = ApiSettings(
         dagster_url=f"http://127.0.0.1:{free_port()}",
-        log_root=local_stack.store.root,
-        database_url=local_stack.database_url,
+        log_root=stack.store.root,
+        database_url=stack.database_url,
         auth=AuthSettings(issuer=oidc_provider.issuer, audience=oidc_provider.audience),
     )
     bob = oidc_provider.token_for(Account("bob", "bob@example.com", ("model-access-other",)))["access_token"]
     alice = oidc_provider.token_for(Account("alice", "alice@example.com", (GROUP,)))["access_token"]
+    return settings, bob, alice
+
+
+def test_an_eval_set_the_caller_may_not_read_is_403(
+    local_stack: EditStack, oidc_provider: OIDCProvider, tmp_path: Path
+) -> None:
+    settings, bob, alice = _groups_and_auth(local_stack, oidc_provider)
     body = {
         "edits": [
             {"sample_uuid": local_stack.scored_sample()["uuid"], "details": {"type": "uninvalidate_sample"}}
@@ -240,3 +249,141 @@ def test_an_eval_set_the_caller_may_not_read_is_403(
     # alice passes every check; Dagster does not answer, so nothing is recorded either
     assert allowed.status_code == 503, allowed.text
     assert _requests(local_stack.database_url) == 0
+
+
+def test_a_sample_edit_request_is_a_job_with_status_logs_and_no_delete(
+    edit_api: tuple[Stack, EditStack],
+) -> None:
+    stack, edits = edit_api
+    sample = edits.scored_sample()
+    scorer, value = next(iter(sample["scores"].items()))
+    response = stack.post(PATH, {"edits": [_edit(sample["uuid"], scorer, "I" if value == "C" else "C")]})
+    assert response.status_code == 202, response.text
+    answer = response.json()
+    request_uuid, run_id = answer["request_uuid"], answer["run_id"]
+    assert wait_for_run(stack.dagster_url, run_id) == DagsterRunStatus.SUCCESS
+
+    by_request = stack.get(f"/jobs/{request_uuid}/status")
+    assert by_request.status_code == 200, by_request.text
+    status = by_request.json()
+    assert (status["id"], status["kind"]) == (request_uuid, "sample-edits")
+    assert (status["run"]["run_id"], status["run"]["status"]) == (run_id, "SUCCESS")
+    assert status["edits"]["author"] == "editor" and status["edits"]["eval_set_ids"] == [EVAL_SET_ID]
+    (file,) = status["edits"]["files"]
+    assert (file["log"], file["samples"], file["edits"]) == (sample["location"], [sample["uuid"]], 1)
+    assert file["state"] == "applied" and status["edits"]["files_applied"] == 1
+    assert status["errors"] == []
+    assert stack.get(f"/jobs/{run_id}/status").json()["id"] == request_uuid  # the run id names it too
+
+    logs = stack.get(f"/jobs/{request_uuid}/logs").json()
+    assert (logs["kind"], logs["run_id"], logs["done"]) == ("sample-edits", run_id, True)
+    assert any(
+        f"sample edits {request_uuid} by editor: 1 edit(s) in 1 log file(s)" in line for line in logs["lines"]
+    )
+
+    refused = httpx.delete(f"{stack.api_url}/jobs/{request_uuid}", timeout=60)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["detail"] == (
+        f"sample edit request {request_uuid} cannot be deleted: its run {run_id} is SUCCESS, "
+        "and the edits it applied are part of the logs"
+    )
+
+    env = {**stack.env, "HAWK_API_URL": stack.api_url}
+    printed = hawk(["status", request_uuid], REPO_ROOT, env)
+    assert printed.returncode == 0, printed.stderr
+    lines = printed.stdout.splitlines()
+    assert lines[0] == f"sample-edits {request_uuid}"
+    assert (
+        f"request {request_uuid} by editor" in printed.stdout
+        and "1 edit(s), 1/1 log file(s) applied" in printed.stdout
+    )
+    (row,) = [line for line in lines if line.startswith(EVAL_SET_ID)]
+    assert row.split() == [EVAL_SET_ID, "applied", "1", "1", sample["location"]]
+    log_lines = hawk(["logs", run_id], REPO_ROOT, env)
+    assert log_lines.returncode == 0 and f"sample edits {request_uuid} by editor" in log_lines.stdout
+    deleted = hawk(["delete", request_uuid], REPO_ROOT, env)
+    assert deleted.returncode == 1 and "cannot be deleted" in deleted.stderr
+    assert len(deleted.stderr.strip().splitlines()) == 1
+
+
+def test_a_sample_edit_request_of_an_eval_set_the_caller_may_not_read_is_403(
+    local_stack: EditStack, oidc_provider: OIDCProvider
+) -> None:
+    from hawk_dagster.auth.identity import local_identity
+    from hawk_dagster.config.sample_edit import SampleEdit
+    from hawk_dagster.edits.audit import record_request
+    from hawk_dagster.edits.submit import check_edits
+
+    settings, bob, alice = _groups_and_auth(local_stack, oidc_provider)
+    uninvalidate = {
+        "sample_uuid": local_stack.scored_sample()["uuid"],
+        "details": {"type": "uninvalidate_sample"},
+    }
+    edits = [SampleEdit.model_validate(uninvalidate)]
+    plan = check_edits(
+        edits,
+        identity=local_identity("alice@example.com"),
+        database_url=local_stack.database_url,
+        store=local_stack.store,
+        registry=lambda: ModelGroupRegistry(models=dict.fromkeys(MODELS, GROUP)),
+    )
+    record_request(local_stack.database_url, plan, edits)
+
+    with TestClient(create_app(settings)) as client:
+        refused = client.get(f"/jobs/{plan.request_uuid}/status", headers={"Authorization": f"Bearer {bob}"})
+        allowed = client.get(f"/jobs/{plan.request_uuid}/logs", headers={"Authorization": f"Bearer {alice}"})
+        unknown = client.get(f"/jobs/{uuid.uuid4()}/status", headers={"Authorization": f"Bearer {alice}"})
+
+    assert refused.status_code == 403, refused.text
+    assert f"you may not edit eval set {EVAL_SET_ID}" in refused.json()["detail"] and GROUP in refused.text
+    # alice passes the check; Dagster does not answer for the run
+    assert allowed.status_code == 503, allowed.text
+    assert unknown.status_code == 404 and "no eval set, scan or sample edit request" in unknown.text
+
+
+def _waiting_for_a_lock(url: str) -> bool:
+    """True once some session waits for an advisory lock (a `sample_edits` step blocked on a file)."""
+    with psycopg.connect(url) as connection:
+        row = connection.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        ).fetchone()
+    return row is not None and int(row[0]) > 0
+
+
+def test_deleting_a_running_sample_edit_stops_it_and_the_file_stays_as_it_was(
+    edit_api: tuple[Stack, EditStack],
+) -> None:
+    import time
+
+    from hawk_dagster.edits.locking import file_lock
+
+    stack, edits = edit_api
+    sample = edits.scored_sample()
+    scorer = next(iter(sample["scores"]))
+    location = sample["location"]
+
+    def current_value() -> Any:
+        log = read_eval_log(location)
+        return next(s for s in log.samples or [] if s.uuid == sample["uuid"]).scores[scorer].value  # type: ignore[index]
+
+    before = current_value()
+    with file_lock(edits.database_url, location):  # the run's step waits for this lock
+        response = stack.post(PATH, {"edits": [_edit(sample["uuid"], scorer, "I" if before == "C" else "C")]})
+        assert response.status_code == 202, response.text
+        request_uuid, run_id = response.json()["request_uuid"], response.json()["run_id"]
+        deadline = time.monotonic() + 300
+        while not _waiting_for_a_lock(edits.database_url):
+            assert time.monotonic() < deadline, f"the run's step never waited for the file's lock: {run_id}"
+            time.sleep(0.5)
+        running = stack.get(f"/jobs/{request_uuid}/status").json()
+        assert running["run"]["status"] == "STARTED"
+        assert [file["state"] for file in running["edits"]["files"]] == ["pending"]
+
+        deleted = httpx.delete(f"{stack.api_url}/jobs/{request_uuid}", timeout=120)
+        assert deleted.status_code == 200, deleted.text
+        assert (deleted.json()["kind"], deleted.json()["stopped"]) == ("sample-edits", run_id)
+
+    assert wait_for_run(stack.dagster_url, run_id) == DagsterRunStatus.CANCELED
+    status = stack.get(f"/jobs/{request_uuid}/status").json()
+    assert [file["state"] for file in status["edits"]["files"]] == ["not applied"]
+    assert current_value() == before

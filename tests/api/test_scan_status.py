@@ -2,12 +2,16 @@
 stack's real finished scan (`export-1`, the tool_call_counter scanner over 12 transcripts), and copies of
 it cut back to what Scout has written at earlier points of a run: only `_scan.json` (before its first
 sync), and a summary that is not complete (a periodic sync, or an interrupted scan) with an error line.
-Each count is checked against Scout's own reader (`inspect_scout.scan_status`) or the scanner's parquet."""
+Each count is checked against Scout's own reader (`inspect_scout.scan_status`) or the scanner's parquet.
+And a real scan caught while it runs (the scan tests' blocking scanner holds it part-way): the transcripts
+Scout has synced into the results folder so far."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +27,13 @@ from hawk_dagster.cli.jobs import format_status
 from hawk_dagster.logstore import SCANS_PREFIX, LogStore
 from hawk_dagster.runs.tags import SCAN_RUN_ID_TAG
 from hawk_dagster.scans.progress import COMPLETE, NOT_SYNCED, PARTIAL, scan_progress
+from tests.scans.conftest import (
+    SOURCE_EVAL_SET_ID,
+    LogRoot,
+    blocking_scan_config,
+    local_scan_env,
+)
+from tests.scans.test_scan_resume import start_scan, wait_for
 from tests.transcripts.stack import SCAN_RUN_ID, TranscriptLogs
 
 pytestmark = pytest.mark.timeout(900)
@@ -110,3 +121,52 @@ def test_a_partial_summary_gives_the_transcripts_done_so_far_and_its_errors(
 def test_a_run_without_scan_folders_has_no_scanner_rows(transcript_logs: TranscriptLogs) -> None:
     store = transcript_logs.store
     assert scan_progress(store, "no-such-scan").rows == []
+
+
+def synced_scans(root: Path, scan_run_id: str, scanner: str) -> int:
+    """Transcripts `scanner` has done as the `_summary.json` in the scan run's folder says (0: none yet)."""
+    found = list((root / SCANS_PREFIX / scan_run_id).glob("scan_id=*/_summary.json"))
+    if not found:
+        return 0
+    try:
+        return int(json.loads(found[0].read_text())["scanners"].get(scanner, {}).get("scans", 0))
+    except (ValueError, KeyError):
+        return 0
+
+
+def test_a_running_scan_shows_the_transcripts_done_so_far(source_logs: LogRoot, tmp_path: Path) -> None:
+    """`hawk local scan run` of the blocking scanner (it stops after BLOCK_AFTER transcripts) beside
+    tool_call_counter, over the 12 source transcripts; read while the run is still alive, then killed."""
+    block_after, transcripts, scan_run_id = 4, 12, "progress-1"
+    root = tmp_path / "logs"
+    shutil.copytree(source_logs.path / "evals" / SOURCE_EVAL_SET_ID, root / "evals" / SOURCE_EVAL_SET_ID)
+    state_dir = tmp_path / "scanner-state"
+    state_dir.mkdir()
+    (state_dir / "block-after").write_text(str(block_after))
+    config_path = tmp_path / "progress.scan.yaml"
+    config_path.write_text(json.dumps(blocking_scan_config("progress test", state_dir)))
+    output = tmp_path / "run.log"
+    running = start_scan(config_path, scan_run_id, local_scan_env(root, tmp_path), output)
+    try:
+        wait_for(
+            lambda: (
+                (state_dir / "blocked").exists() and synced_scans(root, scan_run_id, "blocking_counter") > 0
+            ),
+            running,
+            output,
+        )
+        status = status_of(root, scan_run_id)
+        still_running = running.poll() is None
+    finally:
+        os.killpg(running.pid, signal.SIGKILL)
+        running.wait()
+
+    assert still_running, output.read_text()
+    rows = {row["scanner"]: row for row in status["scanners"]}
+    assert sorted(rows) == ["blocking_counter", SCANNER]
+    blocking = rows["blocking_counter"]
+    assert blocking["state"] == PARTIAL
+    assert blocking["transcripts_total"] == transcripts
+    assert 0 < blocking["transcripts_done"] <= block_after < transcripts
+    assert blocking["transcripts_done"] <= len((state_dir / "calls.txt").read_text().splitlines())
+    assert f"{PARTIAL}  {blocking['transcripts_done']}/{transcripts}" in format_status(status)

@@ -8,6 +8,7 @@ raises for sample s1) on two scan models with a global filter and a model role o
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from resources.runner import RunnerResource
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = "./examples/hawk-examples"
 SOURCE_EVAL_SET_ID = "scan-source"
+BLOCKING_PACKAGE = Path(__file__).parent / "packages" / "hawk-blocking-scanner"
 
 
 def package(name: str, *items: dict[str, Any]) -> dict[str, Any]:
@@ -105,6 +107,38 @@ def scan_config(**overrides: Any) -> dict[str, Any]:
     }
     config.update(overrides)
     return config
+
+
+def blocking_scan_config(name: str, state_dir: Path) -> dict[str, Any]:
+    """The `hawk_blocking/blocking_counter` scanner (it stops when `<state_dir>/block-after` asks it to)
+    beside tool_call_counter over the source eval set, one transcript at a time."""
+    return {
+        "name": name,
+        "scanners": [
+            {
+                "package": str(BLOCKING_PACKAGE),
+                "name": "hawk_blocking",
+                "items": [{"name": "blocking_counter", "args": {"state_dir": str(state_dir)}}],
+            },
+            package("hawk_examples", {"name": "tool_call_counter"}),
+        ],
+        "transcripts": {"sources": [{"eval_set_id": SOURCE_EVAL_SET_ID}]},
+        "max_processes": 1,
+        "max_transcripts": 1,
+    }
+
+
+def local_scan_env(log_root: Path, work_dir: Path) -> dict[str, str]:
+    """The environment of a `hawk local scan` run over `log_root`, its state under `work_dir`."""
+    return {
+        **os.environ,
+        "DAGSTER_HOME": str(work_dir / "dagster"),
+        "HAWK_LOG_ROOT": str(log_root),
+        "HAWK_VENV_CACHE": str((REPO_ROOT / ".hawk" / "venvs").resolve()),
+        "XDG_CONFIG_HOME": str(work_dir / "config"),
+        "SCOUT_SCANBUFFER_DIR": str(work_dir / "scanbuffer"),
+        "HAWK_USER": "tester",
+    }
 
 
 HAPPY_SCAN_CONFIG: dict[str, Any] = {

@@ -32,9 +32,8 @@ from hawk_dagster.scans.resume import scan_run_state
 from resources.log_store import LogStoreResource
 from sensors.scan_result_sensor import scan_result_sensor
 from tests.fixtures.cli import hawk
-from tests.scans.conftest import REPO_ROOT, SOURCE_EVAL_SET_ID, LogRoot, package
+from tests.scans.conftest import REPO_ROOT, LogRoot, blocking_scan_config, local_scan_env
 
-BLOCKING_PACKAGE = Path(__file__).parent / "packages" / "hawk-blocking-scanner"
 SCAN_RUN_ID = "resume-1"
 TRANSCRIPTS = 12  # the source eval set: 4 logs x 3 samples
 BLOCK_AFTER = 4
@@ -55,6 +54,22 @@ def wait_for(condition: Any, process: subprocess.Popen[bytes], output: Path) -> 
             os.killpg(process.pid, signal.SIGKILL)
             pytest.fail(f"the scan did not block within {WAIT_LIMIT_S} s:\n{output.read_text()}")
         time.sleep(0.2)
+
+
+def start_scan(
+    config_path: Path, scan_run_id: str, env: dict[str, str], output: Path
+) -> subprocess.Popen[bytes]:
+    """`hawk local scan run CONFIG --scan-run-id ID` in its own process group (killed whole with
+    `os.killpg`), its output into `output`."""
+    with output.open("wb") as out:
+        return subprocess.Popen(
+            [*HAWK, "local", "scan", "run", str(config_path), "--scan-run-id", scan_run_id],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def buffered_transcripts(buffer_dir: Path, scanner: str) -> set[str]:
@@ -90,18 +105,7 @@ def resume_runs(env: dict[str, str]) -> int:
 
 @pytest.fixture
 def resume_env(source_logs: LogRoot, tmp_path: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "DAGSTER_HOME": str(tmp_path / "dagster"),
-            "HAWK_LOG_ROOT": str(source_logs.path),
-            "HAWK_VENV_CACHE": str((REPO_ROOT / ".hawk" / "venvs").resolve()),
-            "XDG_CONFIG_HOME": str(tmp_path / "config"),
-            "SCOUT_SCANBUFFER_DIR": str(tmp_path / "scanbuffer"),
-            "HAWK_USER": "tester",
-        }
-    )
-    return env
+    return local_scan_env(source_logs.path, tmp_path)
 
 
 @pytest.fixture
@@ -121,20 +125,7 @@ def test_a_killed_scan_resumes_to_one_result_per_transcript_and_scanner(
     state_dir = tmp_path / "scanner-state"
     state_dir.mkdir()
     (state_dir / "block-after").write_text(str(BLOCK_AFTER))
-    config = {
-        "name": "resume test",
-        "scanners": [
-            {
-                "package": str(BLOCKING_PACKAGE),
-                "name": "hawk_blocking",
-                "items": [{"name": "blocking_counter", "args": {"state_dir": str(state_dir)}}],
-            },
-            package("hawk_examples", {"name": "tool_call_counter"}),
-        ],
-        "transcripts": {"sources": [{"eval_set_id": SOURCE_EVAL_SET_ID}]},
-        "max_processes": 1,
-        "max_transcripts": 1,
-    }
+    config = blocking_scan_config("resume test", state_dir)
     config_path = tmp_path / "resume.scan.yaml"
     config_path.write_text(yaml.safe_dump(config))
     buffer_dir = Path(resume_env["SCOUT_SCANBUFFER_DIR"])
@@ -142,22 +133,14 @@ def test_a_killed_scan_resumes_to_one_result_per_transcript_and_scanner(
 
     # 1. the scan runs until the blocking scanner stops; then its whole process group is killed
     output = tmp_path / "first-run.log"
-    with output.open("wb") as out:
-        first = subprocess.Popen(
-            [*HAWK, "local", "scan", "run", str(config_path), "--scan-run-id", SCAN_RUN_ID],
-            cwd=REPO_ROOT,
-            env=resume_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        wait_for(
-            lambda: (state_dir / "blocked").exists() and buffered_transcripts(buffer_dir, SCANNERS[0]),
-            first,
-            output,
-        )
-        os.killpg(first.pid, signal.SIGKILL)
-        first.wait()
+    first = start_scan(config_path, SCAN_RUN_ID, resume_env, output)
+    wait_for(
+        lambda: (state_dir / "blocked").exists() and buffered_transcripts(buffer_dir, SCANNERS[0]),
+        first,
+        output,
+    )
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
     recorded = buffered_transcripts(buffer_dir, SCANNERS[0])
     calls_before = (state_dir / "calls.txt").read_text().splitlines()
     assert 0 < len(recorded) <= BLOCK_AFTER < TRANSCRIPTS
