@@ -45,8 +45,12 @@
                 and has_table_privilege(a.usesysid, format('%I.%I', t.schemaname, t.tablename), 'INSERT, UPDATE, DELETE')
           )
     {%- endset -%}
-    create schema if not exists {{ target.schema }};
+    {#- dbt creates the schemas of the selected models before on-run-start; with none selected in the
+        target schema there is nothing to record -#}
     do $hawk_horizon$ begin
+        if to_regnamespace('{{ target.schema }}') is null then
+            return;
+        end if;
         execute format(
             'comment on schema {{ target.schema }} is %L',
             '{{ hawk_invocation_prefix() }}' || (
