@@ -27,41 +27,52 @@
 {%- endmacro %}
 
 {#-
-  on-run-start: records this invocation's horizon in the comment of the target schema, keyed by the
-  invocation id (a concurrent invocation overwriting it only makes its models fall back to the lookback).
+  The horizon, as a scalar SQL expression: this transaction's start, or the start of the oldest transaction
+  then open in a session whose login may write the raw tables (an analyst's cannot commit raw rows), less a
+  microsecond; `hawk_incremental_lookback_minutes` before this transaction's start when such a session's
+  start cannot be seen (dbt's role lacks pg_read_all_stats).
 -#}
-{% macro hawk_record_invocation_horizon() -%}
-    {%- if execute -%}
-    {#- the other sessions in this database whose login may write the raw tables: only their open
-        transactions can commit raw rows later (an analyst's cannot) -#}
+{% macro hawk_horizon_expression() -%}
     {%- set writers -%}
         select a.state, a.xact_start
         from pg_catalog.pg_stat_activity as a
         where a.datname = current_database() and a.pid <> pg_backend_pid()
-          and a.backend_type = 'client backend'
+          -- NULL for a session this role may not inspect (then its user is still shown)
+          and coalesce(a.backend_type, 'client backend') = 'client backend'
           and exists (
-              select 1 from pg_catalog.pg_tables as t
-              where t.schemaname = '{{ source('hawk_raw', 'eval').schema }}'
-                and has_table_privilege(a.usesysid, format('%I.%I', t.schemaname, t.tablename), 'INSERT, UPDATE, DELETE')
+              select 1
+              from pg_catalog.pg_class as t
+              inner join pg_catalog.pg_namespace as n on n.oid = t.relnamespace
+              where n.nspname = '{{ source('hawk_raw', 'eval').schema }}' and t.relkind in ('r', 'p')
+                and has_table_privilege(a.usesysid, t.oid, 'INSERT, UPDATE, DELETE')
           )
     {%- endset -%}
-    {#- dbt creates the schemas of the selected models before on-run-start; with none selected in the
-        target schema there is nothing to record -#}
+    (
+        select case
+            -- a writer's session whose start this role may not read: unknown, so the lookback
+            when exists (select 1 from ({{ writers }}) as w where w.state is null)
+                then transaction_timestamp() - {{ hawk_lookback() }}
+            else least(transaction_timestamp(), (select min(w.xact_start) from ({{ writers }}) as w))
+        -- strictly before: a transaction's rows can carry its very start, and changes are `> since`
+        end - interval '1 microsecond'
+    )
+{%- endmacro %}
+
+{#-
+  on-run-start: records this invocation's horizon in the comment of the target schema, keyed by the
+  invocation id (a concurrent invocation overwriting it only makes its models fall back to the lookback).
+  dbt creates the schemas of the selected models before on-run-start; with none selected in the target
+  schema there is nothing to record.
+-#}
+{% macro hawk_record_invocation_horizon() -%}
+    {%- if execute -%}
     do $hawk_horizon$ begin
         if to_regnamespace('{{ target.schema }}') is null then
             return;
         end if;
         execute format(
             'comment on schema {{ target.schema }} is %L',
-            '{{ hawk_invocation_prefix() }}' || (
-                select case
-                    -- a writer's session dbt's role may not inspect (no pg_read_all_stats): its start is unknown
-                    when exists (select 1 from ({{ writers }}) as w where w.state is null)
-                        then transaction_timestamp() - {{ hawk_lookback() }}
-                    else least(transaction_timestamp(), (select min(w.xact_start) from ({{ writers }}) as w))
-                -- strictly before: a transaction's rows can carry its very start, and changes are `> since`
-                end - interval '1 microsecond'
-            )::text
+            '{{ hawk_invocation_prefix() }}' || {{ hawk_horizon_expression() }}::text
         );
     end $hawk_horizon$
     {%- else -%}
