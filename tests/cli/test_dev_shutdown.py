@@ -47,6 +47,22 @@ def wait_until_gone(dagster_home: str) -> list[tuple[int, str]]:
     return [(pid, command_line(pid)) for pid in left]
 
 
+def signal_report(pids: list[int]) -> str:
+    """Each process's state and signal masks (ignored, blocked, caught: /proc/<pid>/status), for a failure
+    message: a process that ignores or blocks SIGTERM/SIGINT explains a stop that never began."""
+    lines = []
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        except OSError:
+            continue
+        fields = [
+            line for line in status if line.split(":")[0] in {"State", "PPid", "SigBlk", "SigIgn", "SigCgt"}
+        ]
+        lines.append(f"{pid}: " + ", ".join(" ".join(field.split()) for field in fields))
+    return "\n".join(lines) + "\n"
+
+
 @pytest.fixture
 def dev_environment(tmp_path: Path, postgres_url: str) -> Iterator[dict[str, str]]:
     dagster_home = tmp_path / "dagster"
@@ -93,7 +109,11 @@ def test_make_dev_stops_within_15_seconds(dev_environment: dict[str, str], tmp_p
             process.send_signal(signal.SIGTERM)
         left = wait_until_gone(dagster_home)
         assert not left, (
-            f"still running {STOP_LIMIT_SECONDS} s after {how}: {left}\n" + log.read_text()[-2000:]
+            f"still running {STOP_LIMIT_SECONDS} s after {how}: {left}\n"
+            + signal_report([pid for pid, _ in left])
+            + "\n".join(line for line in log.read_text().splitlines() if line.startswith("hawk dev:"))
+            + "\n"
+            + log.read_text()[-2000:]
         )
         assert process.wait(timeout=5) is not None
     finally:
