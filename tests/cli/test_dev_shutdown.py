@@ -47,6 +47,15 @@ def wait_until_gone(dagster_home: str) -> list[tuple[int, str]]:
     return [(pid, command_line(pid)) for pid in left]
 
 
+def default_signal_dispositions() -> None:
+    """In the child before exec: the dispositions a terminal or a service manager starts `make dev` with.
+    Ignored signals are inherited across exec, and the test runner's process may ignore SIGTERM (seen in
+    clean-clone CI: `make` then ignored the SIGTERM this test sends it, and nothing stopped)."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+
+
 def signal_report(pids: list[int]) -> str:
     """Each process's state and signal masks (ignored, blocked, caught: /proc/<pid>/status), for a failure
     message: a process that ignores or blocks SIGTERM/SIGINT explains a stop that never began."""
@@ -95,6 +104,7 @@ def test_make_dev_stops_within_15_seconds(dev_environment: dict[str, str], tmp_p
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=default_signal_dispositions,
     )
     try:
         wait_until_serving(f"http://127.0.0.1:{dev_environment['HAWK_DAGSTER_PORT']}", process, log)
