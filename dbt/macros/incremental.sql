@@ -141,9 +141,11 @@
   changed rows through their index. Against a subquery it cannot evaluate when planning it assumes a
   third of the table and hashes every sample.
 -#}
-{% macro hawk_resolved_watermark(watermark_column='source_updated_at') -%}
+{% macro hawk_resolved_watermark(watermark_column='source_updated_at', relation=none) -%}
     {%- if execute -%}
-        {%- set found = run_query("select w.since::text from (" ~ hawk_watermark(watermark_column) ~ ") as w") -%}
+        {%- set found = run_query(
+            "select w.since::text from (" ~ hawk_watermark(watermark_column, relation) ~ ") as w"
+        ) -%}
         {{- "'" ~ found.columns[0].values()[0] ~ "'::timestamptz" -}}
     {%- else -%}
         {{- "'-infinity'::timestamptz" -}}

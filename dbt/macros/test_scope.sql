@@ -83,12 +83,7 @@
     {%- if marts is none -%}
         {{- return('') -}}
     {%- endif -%}
-    {%- set found = run_query("select w.since::text from (" ~ hawk_watermark(relation=marts) ~ ") as w") -%}
-    {%- set since = found.columns[0].values()[0] if found is not none and found.rows | length > 0 else none -%}
-    {%- if since is none -%}
-        {{- return('') -}}
-    {%- endif -%}
-    {{- return("updated_at > '" ~ since ~ "'::timestamptz") -}}
+    {{- return("updated_at > " ~ hawk_resolved_watermark(relation=marts)) -}}
 {%- endmacro %}
 
 {#- dbt's get_where_subquery, plus the `__hawk_rebuilt_rows__` and `__hawk_changed_raw_rows__` placeholders. -#}
